@@ -1,0 +1,26 @@
+"""candidates: CF neighbours, content matches and trending items for the user.
+
+In: profiled (key user id). Out: candidates (key user id). Reads: the profiles table (same
+partition) and the replicated global view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from recstream.core.candidates import generate
+from recstream.core.tfidf import Profile
+from streams.app import Pipeline
+
+
+def register(p: Pipeline) -> None:
+    rc = p.settings.recommend
+
+    @p.app.agent(p.profiled, name="candidates")
+    async def find_candidates(stream):  # type: ignore[no-untyped-def]
+        async for trigger in stream:
+            user = trigger["user_id"]
+            cands = generate(user, Profile.from_dict(p.profiles.get(user)), p.view, rc)
+            await p.candidates.send(key=user, value={
+                **trigger, "neighbours": cands.neighbours,
+                "items": [asdict(c) for c in cands.items]})

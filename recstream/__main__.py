@@ -1,0 +1,3 @@
+from recstream.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""The ``recstream`` command: one group, a thin module per subcommand.
+
+User mistakes print one line saying what is wrong and how to fix it, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from recstream.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Real-time TF-IDF + CF recommender on Apache Kafka.")
+
+BootstrapOpt = Annotated[str | None, typer.Option(
+    "--bootstrap-server", "-b", help="Kafka bootstrap servers (default: RECSTREAM_BOOTSTRAP "
+    "or 127.0.0.1:9092).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, exit code 2."""
+
+
+def settings(bootstrap: str | None = None, **overrides: Any) -> Settings:
+    """Settings with CLI flags on top of environment, config file and defaults."""
+    kw: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if bootstrap:
+        kw["bootstrap"] = bootstrap
+    try:
+        return Settings(**kw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise UserError(f"invalid setting {loc}: {err['msg']} (check flags and RECSTREAM_* "
+                        "environment variables)") from None
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def main() -> None:
+    from recstream.cli import broker, consume, produce, up, worker  # noqa: F401 - registers
+
+    try:
+        app()
+    except UserError as e:
+        typer.secho(f"error: {e}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

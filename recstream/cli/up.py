@@ -1,0 +1,87 @@
+"""``recstream up``: local broker + topics + worker, stopped together on Ctrl-C / SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from recstream.cli import BootstrapOpt, UserError, app, settings
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
+    """SIGTERM, then SIGKILL after ``timeout_s``; always reaps the process."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@app.command()
+def up(
+    bootstrap: BootstrapOpt = None,
+    port: Annotated[int | None, typer.Option(help="Local broker port (default 9092).")] = None,
+    web_port: Annotated[int, typer.Option(help="Worker HTTP port.")] = 6066,
+    loglevel: Annotated[str, typer.Option(help="Worker log level.")] = "warning",
+) -> None:
+    """Start the local broker (unless --bootstrap-server), create topics, run a worker."""
+    from streams.admin import ensure_topics
+    from streams.broker import BrokerError, LocalBroker
+    from streams.topics import topic_names
+
+    s = settings(bootstrap)
+    broker = None
+    if not bootstrap:
+        cfg = s.broker if port is None else s.broker.model_copy(
+            update={"port": port, "controller_port": port + 1})
+        broker = LocalBroker(cfg)
+        was_running = broker.status()["running"]
+        try:
+            broker.start()
+        except BrokerError as e:
+            raise UserError(str(e)) from None
+        if was_running:
+            broker = None  # not ours to stop
+        s = settings(f"127.0.0.1:{cfg.port}")
+    old = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    worker = None
+    try:
+        ensure_topics(s.bootstrap, topic_names(s).all())
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "recstream", "worker", "--bootstrap-server", s.bootstrap,
+             "--web-port", str(web_port), "--loglevel", loglevel], start_new_session=True)
+        typer.echo(
+            f"recstream is up: broker {s.bootstrap}, worker pid {worker.pid}\n"
+            f"  produce:   recstream produce --dataset ../shared/datasets/ml-100k --limit 3000 "
+            f"-b {s.bootstrap}\n"
+            f"  watch:     recstream consume recommendations -b {s.bootstrap}\n"
+            f"  HTTP:      http://127.0.0.1:{web_port}/recommendations/USER_ID\n"
+            "  stop:      Ctrl-C")
+        while worker.poll() is None:
+            time.sleep(0.5)
+        raise UserError(f"the worker exited with code {worker.returncode}; see its log above")
+    except _Stop:
+        typer.echo("stopping…")
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        if worker is not None:
+            stop_process(worker)
+        if broker is not None:
+            broker.stop()

@@ -1,0 +1,39 @@
+"""``recstream worker``: one Faust worker running every pipeline stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recstream.cli import BootstrapOpt, UserError, app, settings
+
+
+@app.command()
+def worker(
+    bootstrap: BootstrapOpt = None,
+    web_port: Annotated[int | None, typer.Option(help="HTTP port (default 6066).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="RocksDB table directory.")] = None,
+    loglevel: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Run a worker: clean → profile → index → candidates → rank → recommendations."""
+    import faust
+
+    from agents import register_all
+    from streams.admin import ensure_topics, wait_for_broker
+    from streams.app import create_pipeline
+    from streams.web import register_web
+
+    worker_cfg = {k: v for k, v in {"web_port": web_port, "data_dir": data_dir}.items() if v}
+    s = settings(bootstrap, worker=worker_cfg or None)
+    try:
+        wait_for_broker(s.bootstrap, timeout_s=30)
+    except Exception:
+        raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
+                        "`recstream broker start` or pass --bootstrap-server") from None
+    p = create_pipeline(s)
+    ensure_topics(s.bootstrap, p.names.all())
+    register_all(p)
+    register_web(p)
+    faust.Worker(p.app, loglevel=loglevel).execute_from_commandline()

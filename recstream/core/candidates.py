@@ -1,0 +1,118 @@
+"""Candidate generation: user-user CF neighbours, content match, trending (cold start).
+
+Cost per call is bounded by settings, never by the number of users: the user's strongest
+``query_terms`` terms probe the term index, whose postings hold at most ``postings_per_term``
+users each; only the best ``3 * max_neighbours`` of those get an exact cosine.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from recstream.core import cf
+from recstream.core.index import merge_trending
+from recstream.core.similarity import cosine, norm
+from recstream.core.tfidf import Profile, top_terms, weights
+from recstream.core.view import GlobalView, idf_of
+from recstream.settings import RecommendSettings
+
+
+@dataclass(slots=True)
+class Candidate:
+    item_id: str
+    cf: float = 0.0  # CF score on the ratings' scale (see cf.rank_scores)
+    content: float = 0.0  # cosine(user vector, item vector) in [0, 1]
+    trending: float = 0.0  # decayed popularity
+    users: int = 0  # neighbours who interacted with the item
+    terms: list[str] = field(default_factory=list)  # strongest shared terms
+
+
+@dataclass(slots=True)
+class CandidateSet:
+    items: list[Candidate]
+    neighbours: int
+
+
+def find_neighbours(user_id: str, u: dict[str, float], view: GlobalView,
+                    idf_cache: dict[str, float], cfg: RecommendSettings) -> list[cf.Neighbour]:
+    """Users with cosine > θ to vector ``u``, found through the term index postings."""
+    acc: dict[str, float] = {}
+    for term, wu in top_terms(u, cfg.query_terms):
+        entry = view.index_entry(term)
+        if not entry:
+            continue
+        f = wu * idf_cache[term]
+        for v, tf_v in entry["p"].items():
+            if v != user_id:
+                acc[v] = acc.get(v, 0.0) + f * tf_v
+    shortlist = heapq.nlargest(3 * cfg.max_neighbours, acc.items(), key=lambda kv: kv[1])
+    sims: dict[str, float] = {}
+    items: dict[str, dict[str, float]] = {}
+    for v, _ in shortlist:
+        sketch = view.sketch(v)
+        if not sketch:
+            continue
+        missing = [t for t in sketch["t"] if t not in idf_cache]
+        if missing:
+            idf_cache.update(idf_of(view, missing))
+        sims[v] = cosine(u, weights(sketch["t"], idf_cache))
+        items[v] = sketch["i"]
+    return [cf.Neighbour(v, s, items[v])
+            for v, s in cf.select_neighbours(sims, cfg.theta, cfg.max_neighbours)]
+
+
+def content_scores(u: dict[str, float], view: GlobalView, idf_cache: dict[str, float],
+                   cfg: RecommendSettings) -> dict[str, float]:
+    """cosine(u, item vector) for the catalogue items best matching u's strongest terms."""
+    acc: dict[str, float] = {}
+    cat = view.catalogue
+    for term, wu in top_terms(u, cfg.query_terms):
+        f = wu * idf_cache[term]
+        for item_id in cat.by_term.get(term, ()):
+            item = cat.items[item_id]
+            acc[item_id] = acc.get(item_id, 0.0) + f * item.terms[term] / item.length
+    pool = heapq.nlargest(cfg.content_pool, acc.items(), key=lambda kv: kv[1])
+    unorm = norm(u)
+    out = {}
+    for item_id, partial_dot in pool:
+        item = cat.items[item_id]
+        missing = [t for t in item.terms if t not in idf_cache]
+        if missing:
+            idf_cache.update(idf_of(view, missing))
+        inorm = norm(weights(item.tfs(), idf_cache))
+        if inorm > 0 and unorm > 0:
+            out[item_id] = partial_dot / (unorm * inorm)
+    return out
+
+
+def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) -> list[str]:
+    both = {t: w for t, w in u.items() if t in item_terms}
+    return [t for t, _ in top_terms(both, k)]
+
+
+def generate(user_id: str, profile: Profile, view: GlobalView,
+             cfg: RecommendSettings) -> CandidateSet:
+    """Unseen candidate items for the user with their CF, content and trending signals."""
+    tfs = profile.tfs()
+    idf_cache = idf_of(view, tfs)
+    u = weights(tfs, idf_cache)
+    neighbours = find_neighbours(user_id, u, view, idf_cache, cfg) if u else []
+    cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
+    content = content_scores(u, view, idf_cache, cfg) if u else {}
+    trending = dict(merge_trending(view.trending_lists(), cfg.trending_half_life_s,
+                                   cfg.trending_size))
+    seen = profile.items
+    pool: set[str] = set()
+    for signal in (cf_scores, content, trending):  # a quota per source keeps every kind
+        fresh = ((i, v) for i, v in signal.items() if i not in seen and i in view.catalogue)
+        pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
+                                                 key=lambda kv: (kv[1], kv[0])))
+    out = []
+    for item_id in sorted(pool):
+        c = Candidate(item_id, cf_scores.get(item_id, 0.0), content.get(item_id, 0.0),
+                      trending.get(item_id, 0.0), support.get(item_id, 0))
+        if c.content > 0:
+            c.terms = shared_terms(u, view.catalogue.items[item_id].terms)
+        out.append(c)
+    return CandidateSet(out, len(neighbours))

@@ -1,0 +1,150 @@
+"""Incremental TF-IDF user profiles, exactly as DESIGN.md states them.
+
+A user's behaviour text s_i is the multiset of terms of the items they interacted with (and of
+their reviews), each occurrence multiplied by the event's weight (a purchase counts more than a
+click, a rating by its stars). With c_i(w) the weighted count of w and |s_i| = sum_w c_i(w):
+
+    tf(w, s_i) = c_i(w) / |s_i|
+    idf(w)     = log2(N / df(w)),  N users, df(w) users whose text contains w
+    w_ij       = tf · idf
+
+Time decay (event time) multiplies every count and |s_i| by 2^(-Δt / half_life) so older
+behaviour fades; an out-of-order event is decayed to the profile's reference time instead, so
+the result does not depend on arrival order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def tf(count: float, length: float) -> float:
+    """Term frequency c(w) / |s| (0 for an empty text)."""
+    return count / length if length > 0 else 0.0
+
+
+def idf(n_users: int, df: int) -> float:
+    """log2(N / df); 0 when the term is unseen or (transiently) df > N."""
+    if df <= 0 or n_users <= 0 or df >= n_users:
+        return 0.0
+    return math.log2(n_users / df)
+
+
+def decay_factor(dt_s: float, half_life_s: float) -> float:
+    """2^(-dt / half_life) for dt >= 0 seconds; 1 when decay is off (half_life 0)."""
+    if half_life_s <= 0 or dt_s <= 0:
+        return 1.0
+    return 2.0 ** (-dt_s / half_life_s)
+
+
+@dataclass
+class Profile:
+    """One user's behaviour state; stored as a JSON dict in the profiles table."""
+
+    counts: dict[str, float] = field(default_factory=dict)
+    length: float = 0.0
+    ts: float = 0.0  # reference event time of counts (s)
+    items: dict[str, float] = field(default_factory=dict)  # item -> strongest interaction value
+    events: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"c": self.counts, "len": self.length, "ts": self.ts, "items": self.items,
+                "n": self.events}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> Profile:
+        if not d:
+            return cls()
+        return cls(dict(d["c"]), float(d["len"]), float(d["ts"]), dict(d["items"]), int(d["n"]))
+
+    def tf(self, term: str) -> float:
+        return tf(self.counts.get(term, 0.0), self.length)
+
+    def tfs(self) -> dict[str, float]:
+        """Term frequencies of every term in the profile."""
+        if self.length <= 0:
+            return {}
+        inv = 1.0 / self.length
+        return {t: c * inv for t, c in self.counts.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    """What one event did to a profile: the terms it touched and the terms that are new."""
+
+    touched: tuple[str, ...]
+    new_terms: tuple[str, ...]
+    new_user: bool
+    dropped: tuple[str, ...] = ()  # terms pruned from the profile (no longer in its text)
+
+
+def apply_event(
+    profile: Profile,
+    terms: Mapping[str, float],
+    weight: float,
+    ts: float,
+    item_id: str,
+    value: float,
+    half_life_s: float = 0.0,
+    max_terms: int = 0,
+) -> ProfileChange:
+    """Add ``terms`` (term -> count in the event's text) times ``weight`` at event time ``ts``.
+
+    ``value`` is the interaction strength remembered for ``item_id`` (a rating's stars or the
+    implicit weight). Mutates ``profile``; returns what changed.
+    """
+    new_user = profile.events == 0
+    if profile.events and ts > profile.ts:
+        f = decay_factor(ts - profile.ts, half_life_s)
+        if f != 1.0:
+            for t in profile.counts:
+                profile.counts[t] *= f
+            profile.length *= f
+        profile.ts = ts
+        scale = weight
+    elif profile.events:
+        scale = weight * decay_factor(profile.ts - ts, half_life_s)
+    else:
+        profile.ts = ts
+        scale = weight
+    new_terms = []
+    for term, count in terms.items():
+        if term not in profile.counts:
+            new_terms.append(term)
+            profile.counts[term] = 0.0
+        profile.counts[term] += count * scale
+        profile.length += count * scale
+    profile.items[item_id] = max(value, profile.items.get(item_id, value))
+    profile.events += 1
+    dropped: tuple[str, ...] = ()
+    if max_terms and len(profile.counts) > max_terms:
+        dropped = _prune(profile, max_terms)
+    return ProfileChange(tuple(t for t in terms if t in profile.counts),
+                         tuple(t for t in new_terms if t in profile.counts), new_user,
+                         tuple(t for t in dropped if t not in new_terms))
+
+
+def _prune(profile: Profile, max_terms: int) -> tuple[str, ...]:
+    """Keep the ``max_terms`` largest counts; return the dropped terms."""
+    ranked = sorted(profile.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    profile.counts = dict(ranked[:max_terms])
+    profile.length -= sum(c for _, c in ranked[max_terms:])
+    return tuple(t for t, _ in ranked[max_terms:])
+
+
+def weights(tfs: Mapping[str, float], idf_of: Mapping[str, float]) -> dict[str, float]:
+    """TF-IDF vector {w: tf(w) * idf(w)}, dropping zero weights."""
+    out = {}
+    for t, f in tfs.items():
+        w = f * idf_of.get(t, 0.0)
+        if w > 0:
+            out[t] = w
+    return out
+
+
+def top_terms(vector: Mapping[str, float], k: int) -> list[tuple[str, float]]:
+    """The k largest entries of a sparse vector, ties broken by term."""
+    return sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:k]

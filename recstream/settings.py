@@ -1,0 +1,151 @@
+"""One typed settings object for every recstream component.
+
+Precedence: CLI flags > environment (``RECSTREAM_`` prefix, ``__`` for nested fields,
+e.g. ``RECSTREAM_PROFILE__DECAY_HALF_LIFE_S``) > config file (``RECSTREAM_CONFIG``,
+TOML) > the defaults written here. Components receive the sub-config they need and never
+read the environment themselves.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+#: The repository (or install) root: local broker files and state live beneath it.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BrokerSettings(BaseModel):
+    """The local single-node KRaft broker started by ``recstream up`` / ``broker start``."""
+
+    home: Path = Field(ROOT / ".kafka", description="Kafka jars (lib/) and data (data/). "
+                       "Env RECSTREAM_BROKER__HOME.")
+    port: int = Field(9092, description="Client listener port on 127.0.0.1. "
+                      "Env RECSTREAM_BROKER__PORT.")
+    controller_port: int = Field(9093, description="KRaft controller port on 127.0.0.1. "
+                                 "Env RECSTREAM_BROKER__CONTROLLER_PORT.")
+    heap_mb: int = Field(512, description="Broker JVM heap in MiB. Env RECSTREAM_BROKER__HEAP_MB.")
+
+
+class TopicSettings(BaseModel):
+    """Topic names (the contract) and their layout."""
+
+    prefix: str = Field("", description="Prepended to every topic name and the app id "
+                        "(isolates tests and tenants). Env RECSTREAM_TOPICS__PREFIX.")
+    partitions: int = Field(4, ge=1, description="Partitions per topic when recstream creates "
+                            "them. Env RECSTREAM_TOPICS__PARTITIONS.")
+    clicks: str = "clicks"
+    purchases: str = "purchases"
+    ratings: str = "ratings"
+    items: str = "items"
+    recommendations: str = "recommendations"
+    dead_letters: str = "dead-letters"
+    metrics: str = "metrics"
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+
+class ProfileSettings(BaseModel):
+    """How behaviour becomes a TF-IDF user profile."""
+
+    weight_click: float = Field(1.0, gt=0, description="Term-count multiplier of a click.")
+    weight_purchase: float = Field(3.0, gt=0, description="Term-count multiplier of a purchase.")
+    weight_per_star: float = Field(0.5, gt=0, description="A rating of r stars multiplies its "
+                                   "item's terms by r * weight_per_star.")
+    decay_half_life_s: float = Field(0.0, ge=0, description="Event-time half-life of a "
+                                     "profile's term counts in seconds; 0 disables decay.")
+    max_terms: int = Field(2000, ge=1, description="Terms kept per profile (lowest counts "
+                           "pruned first).")
+
+
+class RecommendSettings(BaseModel):
+    """Candidate generation and ranking."""
+
+    top_n: int = Field(10, ge=1, description="Items per recommendation record.")
+    theta: float = Field(0.1, ge=0, le=1, description="Minimum cosine similarity of a "
+                         "neighbour (the article's θ).")
+    max_neighbours: int = Field(50, ge=1, description="Most similar users kept per event.")
+    query_terms: int = Field(20, ge=1, description="A user's strongest terms used to probe "
+                             "the term index for neighbours and content matches.")
+    postings_per_term: int = Field(200, ge=1, description="Users kept per term in the global "
+                                   "term index (highest term frequency first).")
+    sketch_terms: int = Field(64, ge=1, description="Terms in a user's replicated CF sketch.")
+    sketch_items: int = Field(100, ge=1, description="Latest items in a user's CF sketch.")
+    per_source: int = Field(50, ge=1, description="Candidates kept from each source (CF, "
+                            "content, trending) before ranking.")
+    content_pool: int = Field(1000, ge=1, description="Most catalogue items scored for "
+                              "content match per event.")
+    trending_size: int = Field(100, ge=1, description="Trending items kept per index partition.")
+    trending_half_life_s: float = Field(7 * 86400.0, gt=0, description="Event-time half-life "
+                                        "of trending counts in seconds.")
+    weight_cf: float = Field(0.5, ge=0, description="Blend weight of the CF signal.")
+    weight_content: float = Field(0.35, ge=0, description="Blend weight of content match.")
+    weight_trending: float = Field(0.15, ge=0, description="Blend weight of trending.")
+    cf_form: str = Field("weighted", pattern="^(weighted|seed)$", description="'seed': the "
+                         "article's plain neighbour sum; 'weighted': similarity-weighted.")
+
+
+class WorkerSettings(BaseModel):
+    """The Faust worker process."""
+
+    data_dir: Path = Field(ROOT / ".recstream" / "data", description="RocksDB table files.")
+    web_host: str = Field("127.0.0.1", description="HTTP bind address.")
+    web_port: int = Field(6066, description="HTTP port (GET /recommendations/{user_id}).")
+    store: str = Field("rocksdb://", description="Faust table store URL ('memory://' for "
+                       "tests of pure logic).")
+    max_event_age_s: float = Field(0.0, ge=0, description="Reject events older than this "
+                                   "(seconds before now); 0 accepts any past time.")
+    max_future_s: float = Field(86400.0, ge=0, description="Reject events this far in the "
+                                "future (seconds).")
+
+
+class Settings(BaseSettings):
+    """Everything recstream can be told. Env vars use the RECSTREAM_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="RECSTREAM_", env_nested_delimiter="__",
+                                      extra="ignore")
+
+    bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers. "
+                           "Env RECSTREAM_BOOTSTRAP; flag --bootstrap-server.")
+    app_id: str = Field("recstream", description="Faust app id / consumer group.")
+    broker: BrokerSettings = BrokerSettings()
+    topics: TopicSettings = TopicSettings()
+    profile: ProfileSettings = ProfileSettings()
+    recommend: RecommendSettings = RecommendSettings()
+    worker: WorkerSettings = WorkerSettings()
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.topics.prefix}{self.app_id}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by RECSTREAM_CONFIG, if any."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        import os
+
+        path = os.environ.get("RECSTREAM_CONFIG")
+        if not path:
+            return {}
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)

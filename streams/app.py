@@ -1,0 +1,101 @@
+"""The Faust app factory: topics, tables and replicas, declared once; agents register on it.
+
+Nothing runs at import: :func:`create_pipeline` builds a fresh app from a typed
+:class:`~recstream.settings.Settings`, so tests and several workers can build their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from recstream.settings import Settings
+from streams.replica import Replica
+from streams.topics import TopicNames, topic_names
+from streams.views import ReplicatedView
+
+MODEL_VERSION = "tfidf-cf-1"
+
+
+@dataclass
+class Pipeline:
+    """Everything an agent needs: settings, the app, its topics, tables and global view."""
+
+    settings: Settings
+    app: faust.App
+    names: TopicNames
+    raw_events: Any  # faust topic over clicks, purchases, ratings (raw bytes)
+    events: Any
+    profiled: Any
+    candidates: Any
+    index_updates: Any
+    sketches: Any
+    recommendations: Any
+    dead_letters: Any
+    profiles: Any  # Table user -> profile dict (RocksDB, changelog)
+    event_ids: Any  # Table event_id -> ts, for de-duplication
+    term_index: Any  # Table index key -> entry (see recstream.core.index)
+    latest: Any  # Table user -> latest recommendation record
+    view: ReplicatedView
+    replica: Replica
+    variant: str = "default"
+    model_version: str = MODEL_VERSION
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    return [f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip()]
+
+
+def create_pipeline(settings: Settings) -> Pipeline:
+    w = settings.worker
+    names = topic_names(settings)
+    datadir = w.data_dir / f"{settings.group_id}-{w.web_port}"
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.group_id,
+        broker=broker_urls(settings.bootstrap),
+        store=w.store,
+        datadir=str(datadir),
+        web_port=w.web_port,
+        web_bind=w.web_host,
+        web_host=w.web_host,
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        producer_linger_ms=1,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        autodiscover=False,
+        web_enabled=True,
+    )
+
+    def json_topic(name: str, **kw: Any) -> Any:
+        return app.topic(name, key_type=str, key_serializer="raw", value_serializer="json",
+                         partitions=names.partitions, **kw)
+
+    raw = app.topic(*names.inputs, key_serializer="raw", value_serializer="raw")
+
+    def table(name: str, **kw: Any) -> Any:
+        return app.Table(name, default=None, key_type=bytes,  # raw UTF-8 keys, as producers send
+                         partitions=names.partitions, **kw)
+
+    term_index = table("term_index")
+    view = ReplicatedView(names, term_index.changelog_topic.get_topic_name())
+    replica = Replica(settings.bootstrap, view.topics, view.apply)
+    pipeline = Pipeline(
+        settings=settings, app=app, names=names, raw_events=raw,
+        events=json_topic(names.events), profiled=json_topic(names.profiled),
+        candidates=json_topic(names.candidates), index_updates=json_topic(names.index_updates),
+        sketches=json_topic(names.sketches), recommendations=json_topic(names.recommendations),
+        dead_letters=json_topic(names.dead_letters),
+        profiles=table("profiles"), event_ids=table("event_ids"), term_index=term_index,
+        latest=table("latest_recommendations"), view=view, replica=replica,
+    )
+
+    @app.task
+    async def start_replica() -> None:
+        await app.add_runtime_dependency(replica)
+    return pipeline

@@ -1,0 +1,52 @@
+"""Topic names: the public contract (configurable) and recstream's internal topics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recstream.settings import Settings
+
+COMPACT = {"cleanup.policy": "compact"}
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    clicks: str
+    purchases: str
+    ratings: str
+    items: str
+    recommendations: str
+    dead_letters: str
+    metrics: str
+    events: str  # validated events (key: user)
+    profiled: str  # profile-updated triggers (key: user)
+    candidates: str  # candidate sets (key: user)
+    index_updates: str  # term/user/item deltas (key: index key)
+    sketches: str  # replicated CF user sketches (key: user, compacted)
+    partitions: int
+
+    @property
+    def inputs(self) -> tuple[str, str, str]:
+        return (self.clicks, self.purchases, self.ratings)
+
+    def all(self) -> list[tuple[str, int, dict[str, str]]]:
+        """(name, partitions, config) of every topic recstream needs to exist."""
+        p = self.partitions
+        plain = [self.clicks, self.purchases, self.ratings, self.recommendations,
+                 self.dead_letters, self.metrics, self.events, self.profiled, self.candidates,
+                 self.index_updates]
+        return [(t, p, {}) for t in plain] + [(self.items, p, COMPACT),
+                                               (self.sketches, p, COMPACT)]
+
+
+def topic_names(settings: Settings) -> TopicNames:
+    t = settings.topics
+    internal = f"{settings.group_id}-"
+    return TopicNames(
+        clicks=t.name(t.clicks), purchases=t.name(t.purchases), ratings=t.name(t.ratings),
+        items=t.name(t.items), recommendations=t.name(t.recommendations),
+        dead_letters=t.name(t.dead_letters), metrics=t.name(t.metrics),
+        events=internal + "events", profiled=internal + "profiled",
+        candidates=internal + "candidates", index_updates=internal + "index-updates",
+        sketches=internal + "user-sketches", partitions=t.partitions,
+    )

@@ -1,0 +1,110 @@
+"""Candidate generation (recstream/core/candidates.py) on the hand-made world in conftest.py.
+
+Hand-worked vectors (u = tf · idf, idf from conftest's docstring):
+    u1 = {hiking: 1/2 · 2 = 1, boots: 1/2 · 2 = 1}
+    u2 = {camping: 1/2 · 1 = 0.5, tent: 0.5}
+    u3 = {camping: 1/4 · 1 = 0.25, tent: 0.25, gas: 1/4 · 2 = 0.5, cooker: 0.5}
+    sim(u2, u3) = (0.5·0.25 + 0.5·0.25) / (sqrt(0.5) · sqrt(0.625)) = 0.25 / 0.5590
+                = 1/sqrt(5) ≈ 0.4472
+Item B "hiking poles": v = {hiking: 1/2 · 2 = 1, poles: 1/2 · 0 = 0} -> cosine(u1, B) = 1/sqrt(2).
+Popularity (all events at one time, click weight 1): A 1, C 2, D 1, E 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from recstream.core import index
+from recstream.core.candidates import Candidate, generate, shared_terms
+from recstream.core.tfidf import Profile
+
+
+def by_id(cands: list[Candidate]) -> dict[str, Candidate]:
+    return {c.item_id: c for c in cands}
+
+
+def test_global_state_matches_the_hand_counts(world) -> None:
+    view = world().view
+    assert view.index_entry(index.USERS_KEY) == {"df": 4}
+    assert view.index_entry("hiking") == {"df": 1, "p": {"u1": 0.5}}
+    assert view.index_entry("camping")["df"] == 2
+    # a posting carries the tf at the user's last event that touched the term:
+    # u3's gas posting is tf after "gas cooker" = 1/4
+    assert view.index_entry("gas") == {"df": 1, "p": {"u3": 0.25}}
+    assert view.index_entry("poles") is None
+
+
+def test_content_candidate_names_the_shared_term(world) -> None:
+    pipe = world()
+    cands = generate("u1", pipe.profiles["u1"], pipe.view, pipe.rec_cfg)
+    got = by_id(cands.items)
+    assert got["B"].content == pytest.approx(1 / math.sqrt(2))  # 1 / (sqrt(2) · 1)
+    assert got["B"].terms == ["hiking"]
+    assert got["B"].cf == 0.0 and got["B"].users == 0
+    assert cands.neighbours == 0  # nobody else has hiking or boots
+
+
+def test_user_never_gets_an_item_already_interacted_with(world) -> None:
+    pipe = world()
+    for user, profile in pipe.profiles.items():
+        cands = generate(user, profile, pipe.view, pipe.rec_cfg)
+        assert not {c.item_id for c in cands.items} & profile.items.keys(), user
+
+
+def test_candidates_are_exactly_the_unseen_items_with_a_signal(world) -> None:
+    pipe = world()
+    ids = {u: {c.item_id for c in generate(u, p, pipe.view, pipe.rec_cfg).items}
+           for u, p in pipe.profiles.items()}
+    # trending covers A, C, D, E; B only through content (u1); F has no signal at all
+    assert ids == {"u1": {"B", "C", "D", "E"}, "u2": {"A", "D", "E"},
+                   "u3": {"A", "E"}, "u4": {"A", "C", "D"}}
+
+
+def test_cf_candidate_from_a_similar_user(world) -> None:
+    pipe = world()
+    cands = generate("u2", pipe.profiles["u2"], pipe.view, pipe.rec_cfg)
+    d = by_id(cands.items)["D"]
+    assert cands.neighbours == 1  # u3, sim 1/sqrt(5) > θ = 0.1
+    # weighted: sim · value / mass = (0.4472 · 1) / 0.4472 = 1 (click value 1)
+    assert d.cf == pytest.approx(1.0)
+    assert d.users == 1
+    assert d.content == 0.0 and d.terms == []  # gas cooker shares no term with u2
+    assert d.trending == pytest.approx(1.0)
+
+
+def test_neighbour_needs_similarity_strictly_above_theta(world) -> None:
+    # sim(u2, u3) = 1/sqrt(5) ≈ 0.4472
+    below = world(theta=0.44)
+    assert by_id(generate("u2", below.profiles["u2"], below.view,
+                          below.rec_cfg).items)["D"].users == 1
+    above = world(theta=0.45)
+    cands = generate("u2", above.profiles["u2"], above.view, above.rec_cfg)
+    assert cands.neighbours == 0
+    assert by_id(cands.items)["D"].cf == 0.0
+
+
+def test_seen_items_of_neighbours_are_not_candidates(world) -> None:
+    pipe = world()
+    # u3's only neighbour is u2, whose only item C u3 has seen: no CF candidate
+    cands = generate("u3", pipe.profiles["u3"], pipe.view, pipe.rec_cfg)
+    assert cands.neighbours == 1
+    assert all(c.cf == 0.0 for c in cands.items)
+
+
+def test_new_user_gets_trending_only(world) -> None:
+    pipe = world()
+    cands = generate("nobody", Profile(), pipe.view, pipe.rec_cfg)
+    assert cands.neighbours == 0
+    got = by_id(cands.items)
+    assert got.keys() == {"A", "C", "D", "E"}
+    assert got["C"].trending == pytest.approx(2.0)
+    assert all(c.cf == 0.0 and c.content == 0.0 for c in got.values())
+
+
+def test_shared_terms_strongest_first() -> None:
+    u = {"a": 0.1, "b": 0.5, "c": 0.3, "d": 0.9}
+    assert shared_terms(u, {"a": 1, "b": 1, "c": 1}) == ["b", "c", "a"]
+    assert shared_terms(u, {"a": 1, "b": 1, "c": 1}, k=2) == ["b", "c"]
+    assert shared_terms(u, {"z": 1}) == []
