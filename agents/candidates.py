@@ -6,8 +6,6 @@ partition) and the replicated global view.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from recstream.core.candidates import generate
 from recstream.core.tfidf import Profile
 from streams.app import Pipeline
@@ -18,9 +16,10 @@ def register(p: Pipeline) -> None:
 
     @p.app.agent(p.profiled, name="candidates")
     async def find_candidates(stream):  # type: ignore[no-untyped-def]
+        await p.replica.ready.wait()  # global view caught up before the first event
         async for trigger in stream:
             user = trigger["user_id"]
             cands = generate(user, Profile.from_dict(p.profiles.get(user)), p.view, rc)
             await p.candidates.send(key=user, value={
                 **trigger, "neighbours": cands.neighbours,
-                "items": [asdict(c) for c in cands.items]})
+                "items": [c.to_dict() for c in cands.items]})

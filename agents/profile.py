@@ -1,13 +1,19 @@
 """profile: apply each event to its user's TF-IDF profile.
 
-In: events (key user id). Out: profiled (key user id) for the candidate stage; index-updates
-(key term / user-count / item key) for the global index; user-sketches (key user id).
-Table: profiles (user -> profile, RocksDB + changelog).
+In: events (key user id). Out: profiled (key user id) for the candidate stage;
+index-updates (one batch per owning partition of the term / user-count / item keys) for the
+global index; user-sketches (key user id). Table: profiles (user -> profile, RocksDB +
+changelog).
 """
 
 from __future__ import annotations
 
-from recstream.core.process import event_weight, index_updates, update_profile
+from recstream.core.process import (
+    batch_by_partition,
+    event_weight,
+    index_updates,
+    update_profile,
+)
 from recstream.core.tfidf import Profile
 from recstream.core.view import idf_of, make_sketch
 from streams.app import Pipeline
@@ -18,14 +24,16 @@ def register(p: Pipeline) -> None:
 
     @p.app.agent(p.events, name="profile")
     async def update_profiles(stream):  # type: ignore[no-untyped-def]
+        await p.replica.ready.wait()  # global view caught up before the first event
         async for event in stream:
             user = event["user_id"]
             profile = Profile.from_dict(p.profiles.get(user))
             change = update_profile(profile, event, p.view.catalogue.get(event["item_id"]), pc)
             p.profiles[user] = profile.to_dict()
             weight, _ = event_weight(event, pc)
-            for key, upd in index_updates(user, profile, change, event, weight):
-                await p.index_updates.send(key=key, value=upd)
+            updates = index_updates(user, profile, change, event, weight)
+            for part, batch in batch_by_partition(updates, p.names.partitions).items():
+                await p.index_updates.send(key=batch[0][0], partition=part, value=batch)
             sketch = make_sketch(profile, idf_of(p.view, profile.counts), rc.sketch_terms,
                                  rc.sketch_items)
             await p.sketches.send(key=user, value=sketch)

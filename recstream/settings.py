@@ -78,7 +78,7 @@ class RecommendSettings(BaseModel):
     sketch_items: int = Field(100, ge=1, description="Latest items in a user's CF sketch.")
     per_source: int = Field(50, ge=1, description="Candidates kept from each source (CF, "
                             "content, trending) before ranking.")
-    content_pool: int = Field(1000, ge=1, description="Most catalogue items scored for "
+    content_pool: int = Field(300, ge=1, description="Most catalogue items scored for "
                               "content match per event.")
     trending_size: int = Field(100, ge=1, description="Trending items kept per index partition.")
     trending_half_life_s: float = Field(7 * 86400.0, gt=0, description="Event-time half-life "

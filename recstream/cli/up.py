@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,8 @@ def up(
     port: Annotated[int | None, typer.Option(help="Local broker port (default 9092).")] = None,
     web_port: Annotated[int, typer.Option(help="Worker HTTP port.")] = 6066,
     loglevel: Annotated[str, typer.Option(help="Worker log level.")] = "warning",
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start from empty local broker data "
+                     "and worker state (deletes them).")] = False,
 ) -> None:
     """Start the local broker (unless --bootstrap-server), create topics, run a worker."""
     from streams.admin import ensure_topics
@@ -52,6 +55,12 @@ def up(
             update={"port": port, "controller_port": port + 1})
         broker = LocalBroker(cfg)
         was_running = broker.status()["running"]
+        if fresh:
+            if was_running:
+                raise UserError("--fresh needs the local broker stopped; run "
+                                "`recstream broker stop` first")
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
+            shutil.rmtree(s.worker.data_dir, ignore_errors=True)
         try:
             broker.start()
         except BrokerError as e:

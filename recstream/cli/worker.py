@@ -36,4 +36,8 @@ def worker(
     ensure_topics(s.bootstrap, p.names.all())
     register_all(p)
     register_web(p)
-    faust.Worker(p.app, loglevel=loglevel).execute_from_commandline()
+    w = faust.Worker(p.app, loglevel=loglevel)
+    # The progress spinner lowers the root logger to DEBUG, so every aiokafka send built a
+    # log record: 10% of a worker's CPU. A worker is a service, not a terminal toy.
+    w.spinner = None
+    w.execute_from_commandline()

@@ -27,6 +27,10 @@ class Candidate:
     users: int = 0  # neighbours who interacted with the item
     terms: list[str] = field(default_factory=list)  # strongest shared terms
 
+    def to_dict(self) -> dict[str, object]:
+        return {"item_id": self.item_id, "cf": self.cf, "content": self.content,
+                "trending": self.trending, "users": self.users, "terms": self.terms}
+
 
 @dataclass(slots=True)
 class CandidateSet:
@@ -34,11 +38,13 @@ class CandidateSet:
     neighbours: int
 
 
-def find_neighbours(user_id: str, u: dict[str, float], view: GlobalView,
-                    idf_cache: dict[str, float], cfg: RecommendSettings) -> list[cf.Neighbour]:
-    """Users with cosine > θ to vector ``u``, found through the term index postings."""
+def find_neighbours(user_id: str, u: dict[str, float], query: list[tuple[str, float]],
+                    view: GlobalView, idf_cache: dict[str, float],
+                    cfg: RecommendSettings) -> list[cf.Neighbour]:
+    """Users with cosine > θ to vector ``u``, found through the postings of the ``query``
+    terms (u's strongest)."""
     acc: dict[str, float] = {}
-    for term, wu in top_terms(u, cfg.query_terms):
+    for term, wu in query:
         entry = view.index_entry(term)
         if not entry:
             continue
@@ -62,12 +68,12 @@ def find_neighbours(user_id: str, u: dict[str, float], view: GlobalView,
             for v, s in cf.select_neighbours(sims, cfg.theta, cfg.max_neighbours)]
 
 
-def content_scores(u: dict[str, float], view: GlobalView, idf_cache: dict[str, float],
-                   cfg: RecommendSettings) -> dict[str, float]:
-    """cosine(u, item vector) for the catalogue items best matching u's strongest terms."""
+def content_scores(u: dict[str, float], query: list[tuple[str, float]], view: GlobalView,
+                   idf_cache: dict[str, float], cfg: RecommendSettings) -> dict[str, float]:
+    """cosine(u, item vector) for the catalogue items best matching the ``query`` terms."""
     acc: dict[str, float] = {}
     cat = view.catalogue
-    for term, wu in top_terms(u, cfg.query_terms):
+    for term, wu in query:
         f = wu * idf_cache[term]
         for item_id in cat.by_term.get(term, ()):
             item = cat.items[item_id]
@@ -87,7 +93,8 @@ def content_scores(u: dict[str, float], view: GlobalView, idf_cache: dict[str, f
 
 
 def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) -> list[str]:
-    both = {t: w for t, w in u.items() if t in item_terms}
+    """The k terms of the item that weigh most in the user's vector."""
+    both = {t: u[t] for t in item_terms if t in u}
     return [t for t, _ in top_terms(both, k)]
 
 
@@ -97,9 +104,10 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
     tfs = profile.tfs()
     idf_cache = idf_of(view, tfs)
     u = weights(tfs, idf_cache)
-    neighbours = find_neighbours(user_id, u, view, idf_cache, cfg) if u else []
+    query = top_terms(u, cfg.query_terms)
+    neighbours = find_neighbours(user_id, u, query, view, idf_cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
-    content = content_scores(u, view, idf_cache, cfg) if u else {}
+    content = content_scores(u, query, view, idf_cache, cfg) if u else {}
     trending = dict(merge_trending(view.trending_lists(), cfg.trending_half_life_s,
                                    cfg.trending_size))
     seen = profile.items

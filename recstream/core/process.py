@@ -6,6 +6,7 @@ Kafka for tests, offline evaluation and consistency checks (a clean recomputatio
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -60,6 +61,20 @@ def index_updates(user_id: str, profile: Profile, change: ProfileChange,
     return out
 
 
+def index_partition(key: str, partitions: int) -> int:
+    """The index-updates partition that owns ``key`` (stable across processes)."""
+    return zlib.crc32(key.encode("utf-8")) % partitions
+
+
+def batch_by_partition(updates: Iterable[tuple[str, dict[str, Any]]], partitions: int
+                       ) -> dict[int, list[tuple[str, dict[str, Any]]]]:
+    """Group one event's index updates into one message per owning partition."""
+    out: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for key, upd in updates:
+        out.setdefault(index_partition(key, partitions), []).append((key, upd))
+    return out
+
+
 def apply_index_update(get: Any, key: str, upd: Mapping[str, Any], partition: int,
                        cfg: RecommendSettings) -> list[tuple[str, dict[str, Any] | None]]:
     """New entries for ``key`` (and the partition's trending list) after ``upd``; None
@@ -111,7 +126,7 @@ class MemoryPipeline:
         change = update_profile(profile, event, item, self.profile_cfg)
         weight, _ = event_weight(event, self.profile_cfg)
         for key, upd in index_updates(user, profile, change, event, weight):
-            part = hash(key) % self.partitions if self.partitions > 1 else 0
+            part = index_partition(key, self.partitions)
             for k, entry in apply_index_update(self.view.get_entry, key, upd, part,
                                                self.rec_cfg):
                 self.view.set_entry(k, entry)

@@ -15,6 +15,7 @@ the result does not depend on arrival order.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -147,4 +148,4 @@ def weights(tfs: Mapping[str, float], idf_of: Mapping[str, float]) -> dict[str, 
 
 def top_terms(vector: Mapping[str, float], k: int) -> list[tuple[str, float]]:
     """The k largest entries of a sparse vector, ties broken by term."""
-    return sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return heapq.nsmallest(k, vector.items(), key=lambda kv: (-kv[1], kv[0]))
