@@ -10,6 +10,8 @@ from recstream.core.candidates import generate
 from recstream.core.tfidf import Profile
 from streams.app import Pipeline
 
+REPLICA_WAIT_S = 1.0
+
 
 def register(p: Pipeline) -> None:
     rc = p.settings.recommend
@@ -19,7 +21,11 @@ def register(p: Pipeline) -> None:
         await p.replica.ready.wait()  # global view caught up before the first event
         async for trigger in stream:
             user = trigger["user_id"]
-            cands = generate(user, Profile.from_dict(p.profiles.get(user)), p.view, rc)
+            profile = Profile.from_dict(p.profiles.get(user))
+            cands = generate(user, profile, p.view, rc)
+            if not cands.items and await p.replica.wait_caught_up(REPLICA_WAIT_S):
+                # in a burst the global view lags; an empty list is worth one wait
+                cands = generate(user, profile, p.view, rc)
             await p.candidates.send(key=user, value={
                 **trigger, "neighbours": cands.neighbours,
                 "items": [c.to_dict() for c in cands.items]})

@@ -13,16 +13,16 @@ class EventProducer:
     """Sends items (key item id) and events (key user id) as JSON."""
 
     def __init__(self, bootstrap: str, **client_kwargs: Any) -> None:
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","), linger_ms=5, acks=1,
-            key_serializer=lambda k: k.encode("utf-8"), value_serializer=orjson.dumps,
-            **client_kwargs)
+        # encoding happens here, not in client serializers, so raw bytes can be sent as-is
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), linger_ms=5,
+                                       acks=1, **client_kwargs)
 
     def send(self, topic: str, key: str, value: Mapping[str, Any]) -> None:
-        self._producer.send(topic, key=key, value=value)
+        self._producer.send(topic, key=key.encode("utf-8"), value=orjson.dumps(value))
 
     def send_raw(self, topic: str, key: str, value: bytes) -> None:
-        self._producer.send(topic, key=key, value=value)  # type: ignore[arg-type]
+        """Send bytes exactly as given (e.g. to test how the pipeline treats bad input)."""
+        self._producer.send(topic, key=key.encode("utf-8"), value=value)
 
     def flush(self, timeout_s: float = 60) -> None:
         self._producer.flush(timeout=timeout_s)

@@ -14,7 +14,7 @@ from recstream.core import cf
 from recstream.core.index import merge_trending
 from recstream.core.similarity import cosine, norm
 from recstream.core.tfidf import Profile, top_terms, weights
-from recstream.core.view import GlobalView, idf_of
+from recstream.core.view import GlobalView, IdfTable
 from recstream.settings import RecommendSettings
 
 
@@ -59,9 +59,6 @@ def find_neighbours(user_id: str, u: dict[str, float], query: list[tuple[str, fl
         sketch = view.sketch(v)
         if not sketch:
             continue
-        missing = [t for t in sketch["t"] if t not in idf_cache]
-        if missing:
-            idf_cache.update(idf_of(view, missing))
         sims[v] = cosine(u, weights(sketch["t"], idf_cache))
         items[v] = sketch["i"]
     return [cf.Neighbour(v, s, items[v])
@@ -77,16 +74,13 @@ def content_scores(u: dict[str, float], query: list[tuple[str, float]], view: Gl
         f = wu * idf_cache[term]
         for item_id in cat.by_term.get(term, ()):
             item = cat.items[item_id]
-            acc[item_id] = acc.get(item_id, 0.0) + f * item.terms[term] / item.length
+            acc[item_id] = acc.get(item_id, 0.0) + f * item.tf[term]
     pool = heapq.nlargest(cfg.content_pool, acc.items(), key=lambda kv: kv[1])
     unorm = norm(u)
     out = {}
     for item_id, partial_dot in pool:
         item = cat.items[item_id]
-        missing = [t for t in item.terms if t not in idf_cache]
-        if missing:
-            idf_cache.update(idf_of(view, missing))
-        inorm = norm(weights(item.tfs(), idf_cache))
+        inorm = norm(weights(item.tf, idf_cache))
         if inorm > 0 and unorm > 0:
             out[item_id] = partial_dot / (unorm * inorm)
     return out
@@ -102,7 +96,7 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
              cfg: RecommendSettings) -> CandidateSet:
     """Unseen candidate items for the user with their CF, content and trending signals."""
     tfs = profile.tfs()
-    idf_cache = idf_of(view, tfs)
+    idf_cache = IdfTable(view)
     u = weights(tfs, idf_cache)
     query = top_terms(u, cfg.query_terms)
     neighbours = find_neighbours(user_id, u, query, view, idf_cache, cfg) if u else []

@@ -16,11 +16,10 @@ class CatalogueItem:
     tags: tuple[str, ...]
     terms: dict[str, float]  # term -> count in the item's text
     length: float  # total term count
+    tf: dict[str, float]  # term -> count / length, precomputed for the content stage
 
     def tfs(self) -> dict[str, float]:
-        if self.length <= 0:
-            return {}
-        return {t: c / self.length for t, c in self.terms.items()}
+        return self.tf
 
 
 def item_from_record(record: Mapping[str, Any]) -> CatalogueItem:
@@ -30,8 +29,9 @@ def item_from_record(record: Mapping[str, Any]) -> CatalogueItem:
     if isinstance(desc, list):
         desc = " ".join(str(d) for d in desc)
     counts = term_counts([str(record.get("title") or ""), str(desc), *tags])
+    length = float(sum(counts.values()))
     return CatalogueItem(str(record["item_id"]), str(record.get("title") or ""), tags,
-                         dict(counts), float(sum(counts.values())))
+                         dict(counts), length, {t: c / length for t, c in counts.items()})
 
 
 class Catalogue:

@@ -137,10 +137,17 @@ def _prune(profile: Profile, max_terms: int) -> tuple[str, ...]:
 
 
 def weights(tfs: Mapping[str, float], idf_of: Mapping[str, float]) -> dict[str, float]:
-    """TF-IDF vector {w: tf(w) * idf(w)}, dropping zero weights."""
+    """TF-IDF vector {w: tf(w) * idf(w)}, dropping zero weights.
+
+    ``idf_of[w]`` is looked up with ``[]`` so a lazily filled table (view.IdfTable) computes
+    missing terms; a term absent from a plain mapping counts as idf 0.
+    """
     out = {}
     for t, f in tfs.items():
-        w = f * idf_of.get(t, 0.0)
+        try:
+            w = f * idf_of[t]
+        except KeyError:
+            continue
         if w > 0:
             out[t] = w
     return out

@@ -29,14 +29,24 @@ def n_users(view: GlobalView) -> int:
     return int(e["df"]) if e else 0
 
 
+class IdfTable(dict[str, float]):
+    """idf(w) under the view's N and df at creation, computed on first use of each term."""
+
+    def __init__(self, view: GlobalView) -> None:
+        super().__init__()
+        self.view = view
+        self.n = n_users(view)
+
+    def __missing__(self, term: str) -> float:
+        e = self.view.index_entry(term)
+        value = self[term] = idf(self.n, int(e["df"])) if e else 0.0
+        return value
+
+
 def idf_of(view: GlobalView, terms: Any) -> dict[str, float]:
     """idf of each term under the view's current N and document frequencies."""
-    n = n_users(view)
-    out = {}
-    for t in terms:
-        e = view.index_entry(t)
-        out[t] = idf(n, int(e["df"])) if e else 0.0
-    return out
+    table = IdfTable(view)
+    return {t: table[t] for t in terms}
 
 
 def make_sketch(profile: Profile, idf_now: Mapping[str, float], n_terms: int,

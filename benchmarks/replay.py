@@ -1,0 +1,129 @@
+"""Replay throughput of the streaming core, through the real broker, with its in-process twin.
+
+    .venv/bin/python benchmarks/replay.py [--events 3000] [--dataset PATH]
+
+Starts a local broker on a free port and one worker, produces the first N MovieLens 100K
+ratings as fast as possible, and reports how long the pipeline took from the first event
+produced to the N-th recommendation record (events/s sustained). In the same run it times the
+same events through recstream.core.process.MemoryPipeline (the pure per-event work, no
+Kafka), so the Kafka/Faust overhead is visible. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from kafka import KafkaConsumer
+
+from recstream.core.process import MemoryPipeline
+from recstream.datasets import interaction_event, item_record, load_dataset
+from recstream.settings import ROOT, Settings
+from streams.admin import ensure_topics
+from streams.broker import LocalBroker
+from streams.producer import EventProducer
+from streams.topics import topic_names
+
+
+def free_port(pair: bool = False) -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if not pair:
+            return port
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+def in_process(events: list[dict], items: list[dict], s: Settings) -> float:
+    p = MemoryPipeline(s.profile, s.recommend, s.topics.partitions)
+    p.add_items(items)
+    t0 = time.perf_counter()
+    for ev in events:
+        p.ingest({**ev, "kind": "ratings"})
+        p.recommend(ev["user_id"])
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=3000)
+    ap.add_argument("--dataset", default=str(ROOT.parent / "shared" / "datasets" / "ml-100k"))
+    args = ap.parse_args()
+    ds = load_dataset(args.dataset, limit=args.events)
+    items = [item_record(i) for i in ds.items]
+    events = [interaction_event(x, "ratings", ds.format) for x in ds.interactions]
+
+    port, web = free_port(pair=True), free_port()
+    s = Settings(bootstrap=f"127.0.0.1:{port}")
+    broker = LocalBroker(s.broker.model_copy(update={"port": port, "controller_port": port + 1}))
+    tmp = Path(tempfile.mkdtemp())
+    broker.start()
+    worker = None
+    try:
+        names = topic_names(s)
+        ensure_topics(s.bootstrap, names.all())
+        env = {**os.environ, "RECSTREAM_WORKER__DATA_DIR": str(tmp)}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "recstream", "worker", "-b", s.bootstrap, "--web-port",
+             str(web), "--loglevel", "error"], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{web}/health", timeout=1) as r:
+                    if json.load(r)["ready"]:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        consumer = KafkaConsumer(names.recommendations, bootstrap_servers=s.bootstrap,
+                                 group_id=None, auto_offset_reset="earliest")
+        with EventProducer(s.bootstrap) as producer:
+            for item in items:
+                producer.send(names.items, item["item_id"], item)
+            producer.flush()
+            time.sleep(1.0)  # let the worker's replica read the catalogue
+            t0 = time.time()
+            for ev in events:
+                producer.send(names.ratings, ev["user_id"], ev)
+        t_produced = time.time() - t0
+        got, last = 0, t0
+        deadline = time.time() + 600
+        while got < len(events) and time.time() < deadline:
+            for batch in consumer.poll(timeout_ms=1000).values():
+                got += len(batch)
+                last = time.time()
+        consumer.close()
+        pipeline_s = last - t0
+        pure_s = in_process(events, items, s)
+        print(json.dumps({
+            "events": len(events), "recommendations": got, "produce_s": round(t_produced, 2),
+            "pipeline_s": round(pipeline_s, 2),
+            "pipeline_eps": round(got / pipeline_s, 1),
+            "in_process_eps": round(len(events) / pure_s, 1),
+            "in_process_ms_per_event": round(pure_s / len(events) * 1000, 3),
+        }))
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        broker.stop()
+        shutil.rmtree(broker.data_dir, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
