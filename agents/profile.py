@@ -15,7 +15,7 @@ from recstream.core.process import (
     update_profile,
 )
 from recstream.core.tfidf import Profile
-from recstream.core.view import idf_of, make_sketch
+from recstream.core.view import make_sketch, user_vector
 from streams.app import Pipeline
 
 
@@ -34,7 +34,7 @@ def register(p: Pipeline) -> None:
             updates = index_updates(user, profile, change, event, weight)
             for part, batch in batch_by_partition(updates, p.names.partitions).items():
                 await p.index_updates.send(key=batch[0][0], partition=part, value=batch)
-            sketch = make_sketch(profile, idf_of(p.view, profile.counts), rc.sketch_terms,
+            sketch = make_sketch(profile, user_vector(profile, p.view)[0], rc.sketch_terms,
                                  rc.sketch_items)
             await p.sketches.send(key=user, value=sketch)
             await p.profiled.send(key=user, value={

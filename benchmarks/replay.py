@@ -49,6 +49,19 @@ def free_port(pair: bool = False) -> int:
                 continue
 
 
+def topic_bytes(bootstrap: str) -> dict[str, int]:
+    """Total value bytes in every non-internal topic."""
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                      consumer_timeout_ms=3000)
+    topics = sorted(t for t in c.topics() if not t.startswith("__"))
+    c.subscribe(topics)
+    out: dict[str, int] = {}
+    for m in c:
+        out[m.topic] = out.get(m.topic, 0) + len(m.value or b"")
+    c.close()
+    return out
+
+
 def in_process(events: list[dict], items: list[dict], s: Settings) -> float:
     p = MemoryPipeline(s.profile, s.recommend, s.topics.partitions)
     p.add_items(items)
@@ -62,6 +75,8 @@ def in_process(events: list[dict], items: list[dict], s: Settings) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=3000)
+    ap.add_argument("--sizes", action="store_true", help="also report bytes written per "
+                    "event to each topic")
     ap.add_argument("--dataset", default=str(ROOT.parent / "shared" / "datasets" / "ml-100k"))
     args = ap.parse_args()
     ds = load_dataset(args.dataset, limit=args.events)
@@ -78,10 +93,12 @@ def main() -> None:
         names = topic_names(s)
         ensure_topics(s.bootstrap, names.all())
         env = {**os.environ, "RECSTREAM_WORKER__DATA_DIR": str(tmp)}
+        # BENCH_LOG=FILE keeps the worker's log (BENCH_LOGLEVEL, default error)
+        log = open(os.environ["BENCH_LOG"], "wb") if "BENCH_LOG" in os.environ else None  # noqa: SIM115
         worker = subprocess.Popen(
             [sys.executable, "-m", "recstream", "worker", "-b", s.bootstrap, "--web-port",
-             str(web), "--loglevel", "error"], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+             str(web), "--loglevel", os.environ.get("BENCH_LOGLEVEL", "error")], env=env,
+            stdout=subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
         for _ in range(120):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{web}/health", timeout=1) as r:
@@ -108,6 +125,7 @@ def main() -> None:
                 last = time.time()
         consumer.close()
         pipeline_s = last - t0
+        sizes = topic_bytes(s.bootstrap) if args.sizes else None
         pure_s = in_process(events, items, s)
         print(json.dumps({
             "events": len(events), "recommendations": got, "produce_s": round(t_produced, 2),
@@ -115,6 +133,8 @@ def main() -> None:
             "pipeline_eps": round(got / pipeline_s, 1),
             "in_process_eps": round(len(events) / pure_s, 1),
             "in_process_ms_per_event": round(pure_s / len(events) * 1000, 3),
+            **({"bytes_per_event": {t: round(b / len(events)) for t, b in sizes.items()}}
+               if sizes else {}),
         }))
     finally:
         if worker is not None:

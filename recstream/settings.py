@@ -76,7 +76,7 @@ class RecommendSettings(BaseModel):
                                    "term index (highest term frequency first).")
     sketch_terms: int = Field(64, ge=1, description="Terms in a user's replicated CF sketch.")
     sketch_items: int = Field(100, ge=1, description="Latest items in a user's CF sketch.")
-    per_source: int = Field(50, ge=1, description="Candidates kept from each source (CF, "
+    per_source: int = Field(30, ge=1, description="Candidates kept from each source (CF, "
                             "content, trending) before ranking.")
     content_pool: int = Field(300, ge=1, description="Most catalogue items scored for "
                               "content match per event.")
@@ -102,6 +102,9 @@ class WorkerSettings(BaseModel):
                                    "(seconds before now); 0 accepts any past time.")
     max_future_s: float = Field(86400.0, ge=0, description="Reject events this far in the "
                                 "future (seconds).")
+    standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
+                                  "partition kept warm on other workers for fast fail-over. "
+                                  "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
 
 
 class Settings(BaseSettings):

@@ -66,6 +66,9 @@ def create_pipeline(settings: Settings) -> Pipeline:
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         producer_linger_ms=1,
+        # a profile's changelog record is tens of KB; with the 16 KB default every one was
+        # its own batch and the send path waited a broker round trip per record
+        producer_max_batch_size=1024 * 1024,
         broker_commit_interval=1.0,
         stream_wait_empty=False,
         autodiscover=False,

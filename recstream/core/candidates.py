@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from recstream.core import cf
 from recstream.core.index import merge_trending
-from recstream.core.similarity import cosine, norm
+from recstream.core.similarity import dot, norm
 from recstream.core.tfidf import Profile, top_terms, weights
-from recstream.core.view import GlobalView, IdfTable
+from recstream.core.view import GlobalView, n_users, sketch_vector, user_vector
 from recstream.settings import RecommendSettings
 
 
@@ -38,9 +38,9 @@ class CandidateSet:
     neighbours: int
 
 
-def find_neighbours(user_id: str, u: dict[str, float], query: list[tuple[str, float]],
-                    view: GlobalView, idf_cache: dict[str, float],
-                    cfg: RecommendSettings) -> list[cf.Neighbour]:
+def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
+                    query: list[tuple[str, float]], view: GlobalView,
+                    idf_cache: dict[str, float], cfg: RecommendSettings) -> list[cf.Neighbour]:
     """Users with cosine > θ to vector ``u``, found through the postings of the ``query``
     terms (u's strongest)."""
     acc: dict[str, float] = {}
@@ -53,19 +53,22 @@ def find_neighbours(user_id: str, u: dict[str, float], query: list[tuple[str, fl
             if v != user_id:
                 acc[v] = acc.get(v, 0.0) + f * tf_v
     shortlist = heapq.nlargest(3 * cfg.max_neighbours, acc.items(), key=lambda kv: kv[1])
+    n = n_users(view)
     sims: dict[str, float] = {}
     items: dict[str, dict[str, float]] = {}
     for v, _ in shortlist:
         sketch = view.sketch(v)
         if not sketch:
             continue
-        sims[v] = cosine(u, weights(sketch["t"], idf_cache))
+        vw, vnorm = sketch_vector(sketch["t"], view, n)
+        if vnorm > 0 and unorm > 0:  # cosine(u, vw) without recomputing ‖u‖ per neighbour
+            sims[v] = min(1.0, dot(vw, u) / (unorm * vnorm))
         items[v] = sketch["i"]
     return [cf.Neighbour(v, s, items[v])
             for v, s in cf.select_neighbours(sims, cfg.theta, cfg.max_neighbours)]
 
 
-def content_scores(u: dict[str, float], query: list[tuple[str, float]], view: GlobalView,
+def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalView,
                    idf_cache: dict[str, float], cfg: RecommendSettings) -> dict[str, float]:
     """cosine(u, item vector) for the catalogue items best matching the ``query`` terms."""
     acc: dict[str, float] = {}
@@ -76,7 +79,6 @@ def content_scores(u: dict[str, float], query: list[tuple[str, float]], view: Gl
             item = cat.items[item_id]
             acc[item_id] = acc.get(item_id, 0.0) + f * item.tf[term]
     pool = heapq.nlargest(cfg.content_pool, acc.items(), key=lambda kv: kv[1])
-    unorm = norm(u)
     out = {}
     for item_id, partial_dot in pool:
         item = cat.items[item_id]
@@ -95,13 +97,11 @@ def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) 
 def generate(user_id: str, profile: Profile, view: GlobalView,
              cfg: RecommendSettings) -> CandidateSet:
     """Unseen candidate items for the user with their CF, content and trending signals."""
-    tfs = profile.tfs()
-    idf_cache = IdfTable(view)
-    u = weights(tfs, idf_cache)
+    u, unorm, idf_cache = user_vector(profile, view)
     query = top_terms(u, cfg.query_terms)
-    neighbours = find_neighbours(user_id, u, query, view, idf_cache, cfg) if u else []
+    neighbours = find_neighbours(user_id, u, unorm, query, view, idf_cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
-    content = content_scores(u, query, view, idf_cache, cfg) if u else {}
+    content = content_scores(unorm, query, view, idf_cache, cfg) if u else {}
     trending = dict(merge_trending(view.trending_lists(), cfg.trending_half_life_s,
                                    cfg.trending_size))
     seen = profile.items

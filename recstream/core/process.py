@@ -16,7 +16,7 @@ from recstream.core.catalogue import CatalogueItem
 from recstream.core.rank import blend
 from recstream.core.text import term_counts
 from recstream.core.tfidf import Profile, ProfileChange, apply_event
-from recstream.core.view import MemoryView, idf_of, make_sketch
+from recstream.core.view import MemoryView, make_sketch, user_vector
 from recstream.settings import ProfileSettings, RecommendSettings
 
 
@@ -131,7 +131,7 @@ class MemoryPipeline:
                                                self.rec_cfg):
                 self.view.set_entry(k, entry)
         self.view.sketches[user] = make_sketch(
-            profile, idf_of(self.view, profile.counts), self.rec_cfg.sketch_terms,
+            profile, user_vector(profile, self.view)[0], self.rec_cfg.sketch_terms,
             self.rec_cfg.sketch_items)
 
     def recommend(self, user_id: str) -> list[dict[str, Any]]:

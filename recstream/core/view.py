@@ -6,12 +6,15 @@ In the pipeline the view is backed by replicas of the term index, user sketches 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+
+import numpy as np
 
 from recstream.core import index
 from recstream.core.catalogue import Catalogue
-from recstream.core.tfidf import Profile, idf, top_terms, weights
+from recstream.core.tfidf import Profile, idf, top_terms
 
 
 class GlobalView(Protocol):
@@ -22,6 +25,8 @@ class GlobalView(Protocol):
     def sketch(self, user_id: str) -> Mapping[str, Any] | None: ...
 
     def trending_lists(self) -> list[list[list[Any]]]: ...
+
+    def dfs(self, terms: Sequence[str]) -> np.ndarray: ...
 
 
 def n_users(view: GlobalView) -> int:
@@ -43,25 +48,60 @@ class IdfTable(dict[str, float]):
         return value
 
 
+def idf_vector(view: GlobalView, terms: Sequence[str], n: int) -> np.ndarray:
+    """idf of each term as an array: log2(N / df), 0 where df is 0 or ≥ N."""
+    df = view.dfs(terms)
+    ok = (df > 0) & (df < n)
+    out = np.zeros(len(terms))
+    if n > 0:
+        out[ok] = np.log2(n / df[ok])
+    return out
+
+
+def sketch_vector(sketch_tf: Mapping[str, float], view: GlobalView, n: int
+                  ) -> tuple[dict[str, float], float]:
+    """A neighbour sketch's TF-IDF weights under the current idf, and their norm."""
+    terms = list(sketch_tf)
+    tf = np.fromiter(sketch_tf.values(), dtype=np.float64, count=len(terms))
+    w = tf * idf_vector(view, terms, n)
+    return dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w))
+
+
+def user_vector(profile: Profile, view: GlobalView) -> tuple[dict[str, float], float, IdfTable]:
+    """The profile's TF-IDF vector (non-zero weights only), its Euclidean norm, and an idf
+    table already holding every profile term (vectorised: profiles have hundreds of terms)."""
+    table = IdfTable(view)
+    if not profile.counts or profile.length <= 0:
+        return {}, 0.0, table
+    terms = list(profile.counts)
+    counts = np.fromiter(profile.counts.values(), dtype=np.float64, count=len(terms))
+    idf_v = idf_vector(view, terms, table.n)
+    w = counts * (1.0 / profile.length) * idf_v
+    table.update(zip(terms, idf_v.tolist(), strict=True))
+    nz = np.flatnonzero(w > 0)
+    u = dict(zip([terms[i] for i in nz], w[nz].tolist(), strict=True))
+    return u, math.sqrt(float(w @ w)), table
+
+
 def idf_of(view: GlobalView, terms: Any) -> dict[str, float]:
     """idf of each term under the view's current N and document frequencies."""
     table = IdfTable(view)
     return {t: table[t] for t in terms}
 
 
-def make_sketch(profile: Profile, idf_now: Mapping[str, float], n_terms: int,
+def make_sketch(profile: Profile, w: Mapping[str, float], n_terms: int,
                 n_items: int) -> dict[str, Any]:
-    """The compact, replicated form of a profile used by other users' CF: the strongest
-    terms' tf (weights are recomputed with the reader's idf) and the latest items' values."""
-    tfs = profile.tfs()
-    w = weights(tfs, idf_now)
+    """The compact, replicated form of a profile used by other users' CF: the tf of the
+    terms strongest in ``w`` (the profile's current TF-IDF weights; readers recompute weights
+    with their idf) and the latest items' values."""
     chosen = [t for t, _ in top_terms(w, n_terms)]
     if len(chosen) < n_terms:  # terms with idf 0 still describe the user
-        rest = [t for t, _ in top_terms({t: f for t, f in tfs.items() if t not in w},
-                                        n_terms - len(chosen))]
-        chosen += rest
+        rest = top_terms({t: c for t, c in profile.counts.items() if t not in w},
+                         n_terms - len(chosen))
+        chosen += [t for t, _ in rest]
     items = list(profile.items.items())[-n_items:]
-    return {"t": {t: tfs[t] for t in chosen}, "i": dict(items)}
+    inv = 1.0 / profile.length if profile.length > 0 else 0.0
+    return {"t": {t: profile.counts[t] * inv for t in chosen}, "i": dict(items)}
 
 
 class MemoryView:
@@ -73,6 +113,8 @@ class MemoryView:
         self.entries: dict[str, Mapping[str, Any]] = {}
         self.sketches: dict[str, Mapping[str, Any]] = {}
         self.trending: dict[str, list[list[Any]]] = {}
+        self._vocab: dict[str, int] = {}  # term -> row of _df (for vectorised idf)
+        self._df = np.zeros(1024, dtype=np.float64)
 
     def set_entry(self, key: str, entry: Mapping[str, Any] | None) -> None:
         """Store (or, for None, delete) an index entry; trending lists are kept apart."""
@@ -83,8 +125,23 @@ class MemoryView:
                 self.trending[key] = entry["top"]
         elif entry is None:
             self.entries.pop(key, None)
+            if key in self._vocab:
+                self._df[self._vocab[key]] = 0
         else:
             self.entries[key] = entry
+            if not key.startswith("\x00"):  # a term, not N / item / trending
+                row = self._vocab.setdefault(key, len(self._vocab))
+                if row >= len(self._df):
+                    self._df = np.concatenate([self._df, np.zeros(len(self._df))])
+                self._df[row] = entry["df"]
+
+    def dfs(self, terms: Sequence[str]) -> np.ndarray:
+        """df of each term (0 for unknown terms), as floats."""
+        vocab = self._vocab
+        rows = np.fromiter((vocab.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
+        out = self._df[rows]
+        out[rows < 0] = 0.0
+        return out
 
     def get_entry(self, key: str) -> Mapping[str, Any] | None:
         if key.startswith(index.TRENDING_PREFIX):
