@@ -8,6 +8,7 @@ users each; only the best ``3 * max_neighbours`` of those get an exact cosine.
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass, field
 
 from recstream.core import cf
@@ -110,6 +111,9 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
         fresh = ((i, v) for i, v in signal.items() if i not in seen and i in view.catalogue)
         pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
                                                  key=lambda kv: (kv[1], kv[0])))
+    if not pool:  # an empty system (first user, no popularity yet): show the catalogue
+        fresh = (i for i in view.catalogue.items if i not in seen)
+        pool.update(itertools.islice(fresh, cfg.per_source))
     out = []
     for item_id in sorted(pool):
         c = Candidate(item_id, cf_scores.get(item_id, 0.0), content.get(item_id, 0.0),

@@ -41,4 +41,6 @@ def reasons(c: Candidate) -> list[str]:
         out.append("trending now")
     elif c.trending > 0:
         out.append("also trending")
+    if not out:
+        out.append("from the catalogue (no signal yet)")
     return out

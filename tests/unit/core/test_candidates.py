@@ -108,3 +108,17 @@ def test_shared_terms_strongest_first() -> None:
     assert shared_terms(u, {"a": 1, "b": 1, "c": 1}) == ["b", "c", "a"]
     assert shared_terms(u, {"a": 1, "b": 1, "c": 1}, k=2) == ["b", "c"]
     assert shared_terms(u, {"z": 1}) == []
+
+
+def test_an_empty_system_still_offers_unseen_catalogue_items() -> None:
+    # one user, one event: N = 1 makes every idf 0 and trending holds only the seen item,
+    # so the only honest offer is the rest of the catalogue, labelled as such
+    from recstream.core.process import MemoryPipeline
+    from recstream.settings import ProfileSettings, RecommendSettings
+
+    p = MemoryPipeline(ProfileSettings(), RecommendSettings(top_n=3))
+    p.add_items({"item_id": i, "title": f"title {i}"} for i in ("a", "b", "c", "d"))
+    p.ingest({"event_id": "e1", "user_id": "u", "item_id": "b", "ts": 1e9, "kind": "clicks"})
+    recs = p.recommend("u")
+    assert [r["item_id"] for r in recs] == ["a", "c", "d"]
+    assert all(r["reasons"] == ["from the catalogue (no signal yet)"] for r in recs)

@@ -62,7 +62,7 @@ def test_reasons() -> None:
     assert reasons(Candidate("i", trending=2.0)) == ["trending now"]
     assert reasons(Candidate("i", users=2, trending=2.0)) == [
         "2 similar users liked it", "also trending"]
-    assert reasons(Candidate("i")) == []
+    assert reasons(Candidate("i")) == ["from the catalogue (no signal yet)"]
 
 
 # --- end to end on conftest's hand-made world --------------------------------------------------
