@@ -44,18 +44,9 @@ $RS produce --dataset "$DATASET" --limit "$LIMIT" --rate "$RATE" -b "$B" &
 PRODUCER=$!
 $RS consume recommendations -b "$B" --timeout 8 --max-messages 40
 wait "$PRODUCER"
-echo "demo: summary of everything published"
-$RS consume recommendations -b "$B" --from-beginning --json --timeout 5 > "$OUT/recs.jsonl"
-.venv/bin/python - "$OUT/recs.jsonl" <<'PY'
-import json, sys
-recs = [json.loads(line) for line in open(sys.argv[1])]
-if not recs:
-    sys.exit("demo: no recommendations were published")
-ts = sorted(r["published_ts"] for r in recs)
-span = max(ts[-1] - ts[0], 1e-9)
-print(f"demo: {len(recs)} recommendation records for {len({r['user_id'] for r in recs})} users, "
-      f"{len(recs) / span:.0f} records/s over {span:.1f} s")
-PY
+echo "demo: summary of everything published (coverage, seen-item check, records/s)"
+.venv/bin/python benchmarks/check_replay.py --dataset "$DATASET" --limit "$LIMIT" \
+    --bootstrap-server "$B"
 if [[ "${KEEP:-}" == 1 ]]; then
     echo "demo: still running (HTTP: http://127.0.0.1:$WEB/recommendations/USER_ID); Ctrl-C stops"
     wait "$UP"
