@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The repository (or install) root: local broker files and state live beneath it.
@@ -86,8 +86,61 @@ class RecommendSettings(BaseModel):
     weight_cf: float = Field(0.5, ge=0, description="Blend weight of the CF signal.")
     weight_content: float = Field(0.35, ge=0, description="Blend weight of content match.")
     weight_trending: float = Field(0.15, ge=0, description="Blend weight of trending.")
+    weight_llm: float = Field(0.3, ge=0, description="Blend weight of the LLM score (only "
+                              "when the scorer answered). Env RECSTREAM_RECOMMEND__WEIGHT_LLM.")
     cf_form: str = Field("weighted", pattern="^(weighted|seed)$", description="'seed': the "
                          "article's plain neighbour sum; 'weighted': similarity-weighted.")
+
+
+class VariantSettings(BaseModel):
+    """One A/B variant: its share of users and the blend weights it overrides."""
+
+    name: str = Field(min_length=1, description="Written in each recommendation's `variant`.")
+    share: float = Field(ge=0, le=1, description="Probability that a user is assigned here.")
+    weight_cf: float | None = Field(None, ge=0, description="Overrides recommend.weight_cf.")
+    weight_content: float | None = Field(None, ge=0, description="Overrides "
+                                         "recommend.weight_content.")
+    weight_trending: float | None = Field(None, ge=0, description="Overrides "
+                                          "recommend.weight_trending.")
+    weight_llm: float | None = Field(None, ge=0, description="Overrides recommend.weight_llm.")
+
+
+class ABSettings(BaseModel):
+    """A/B assignment: users go to variants by a stable hash of their id (recstream.core.ab)."""
+
+    variants: list[VariantSettings] = Field(
+        default_factory=lambda: [VariantSettings(name="default", share=1.0)],
+        description="Variants in order; shares must sum to 1. Env RECSTREAM_AB__VARIANTS "
+        "(JSON, e.g. '[{\"name\":\"a\",\"share\":0.5},{\"name\":\"b\",\"share\":0.5,"
+        "\"weight_trending\":0.4}]').")
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> ABSettings:
+        if not self.variants:
+            raise ValueError("ab.variants is empty; give at least one variant with share 1.0")
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError(f"ab.variants names must be unique (got {names})")
+        total = sum(v.share for v in self.variants)
+        if abs(total - 1.0) > 1e-6:
+            listed = ", ".join(f"{v.name}={v.share:g}" for v in self.variants)
+            raise ValueError(f"ab.variants shares must sum to 1 (got {total:g}: {listed})")
+        return self
+
+
+class FeedbackSettings(BaseModel):
+    """The online feedback join (agents/feedback.py): windows in event time, seconds."""
+
+    window_s: float = Field(300.0, gt=0, description="Tumbling window of the published "
+                            "metrics (by impression time). Env RECSTREAM_FEEDBACK__WINDOW_S.")
+    join_window_s: float = Field(3600.0, gt=0, description="An impression at t is joined with "
+                                 "the user's events in [t, t + this]. "
+                                 "Env RECSTREAM_FEEDBACK__JOIN_WINDOW_S.")
+    grace_s: float = Field(60.0, ge=0, description="How far behind the newest impression "
+                           "time an impression may arrive and still count. "
+                           "Env RECSTREAM_FEEDBACK__GRACE_S.")
+    k: int = Field(10, ge=1, description="Top-k items of each impression that count. "
+                   "Env RECSTREAM_FEEDBACK__K.")
 
 
 class WorkerSettings(BaseModel):
@@ -107,6 +160,36 @@ class WorkerSettings(BaseModel):
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
 
 
+class ScorerSettings(BaseModel):
+    """The LLM scoring worker (``recstream scorer``) and how workers use it."""
+
+    enabled: bool = Field(False, description="Workers ask the scorer for an LLM score per "
+                          "event (``recstream up`` turns this on and starts a scorer). "
+                          "Env RECSTREAM_SCORER__ENABLED.")
+    model: str = Field("", description="Hugging Face model directory; empty = the bundled "
+                       "all-MiniLM-L6-v2. Env RECSTREAM_SCORER__MODEL; flag --model.")
+    device: str = Field("auto", pattern="^(auto|cpu|cuda)$", description="'auto': CUDA "
+                        "(fp16) when present, else CPU. Env RECSTREAM_SCORER__DEVICE.")
+    quantize: str = Field("none", pattern="^(none|int8)$", description="'int8': dynamic "
+                          "int8 quantisation of the Linear layers (CPU). "
+                          "Env RECSTREAM_SCORER__QUANTIZE.")
+    user_side: str = Field("mean", pattern="^(mean|text)$", description="User side: 'mean' "
+                           "of recent item embeddings or 'text' of strongest terms + titles. "
+                           "Env RECSTREAM_SCORER__USER_SIDE.")
+    history_items: int = Field(20, ge=1, description="Recent items sent per request.")
+    max_batch: int = Field(64, ge=1, description="Most requests per micro-batch (and texts "
+                           "per forward pass). Env RECSTREAM_SCORER__MAX_BATCH.")
+    max_wait_ms: float = Field(5.0, ge=0, description="Longest a request waits for its "
+                               "micro-batch to fill (ms). Env RECSTREAM_SCORER__MAX_WAIT_MS.")
+    timeout_ms: float = Field(200.0, gt=0, description="How long a worker waits for a "
+                              "score before publishing without it, degraded (ms). "
+                              "Env RECSTREAM_SCORER__TIMEOUT_MS.")
+    max_request_age_s: float = Field(5.0, gt=0, description="The scorer drops requests "
+                                     "older than this (their worker gave up long ago).")
+    web_port: int = Field(6070, description="Scorer HTTP port (/health, /metrics). "
+                          "Env RECSTREAM_SCORER__WEB_PORT.")
+
+
 class Settings(BaseSettings):
     """Everything recstream can be told. Env vars use the RECSTREAM_ prefix."""
 
@@ -121,6 +204,9 @@ class Settings(BaseSettings):
     profile: ProfileSettings = ProfileSettings()
     recommend: RecommendSettings = RecommendSettings()
     worker: WorkerSettings = WorkerSettings()
+    scorer: ScorerSettings = ScorerSettings()
+    ab: ABSettings = ABSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @property
     def group_id(self) -> str:

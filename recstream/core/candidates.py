@@ -27,6 +27,7 @@ class Candidate:
     trending: float = 0.0  # decayed popularity
     users: int = 0  # neighbours who interacted with the item
     terms: list[str] = field(default_factory=list)  # strongest shared terms
+    llm: float = 0.0  # LLM scorer: cosine(user, item) clipped to [0, 1]; set by rank
 
     def to_dict(self) -> dict[str, object]:
         return {"item_id": self.item_id, "cf": self.cf, "content": self.content,
@@ -67,6 +68,17 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
         items[v] = sketch["i"]
     return [cf.Neighbour(v, s, items[v])
             for v, s in cf.select_neighbours(sims, cfg.theta, cfg.max_neighbours)]
+
+
+def neighbours(user_id: str, profile: Profile, view: GlobalView,
+               cfg: RecommendSettings) -> list[cf.Neighbour]:
+    """The user's CF neighbours exactly as :func:`generate` finds them, with similarities
+    (rating prediction needs them; the candidate set does not carry them)."""
+    u, unorm, idf_cache = user_vector(profile, view)
+    if not u:
+        return []
+    return find_neighbours(user_id, u, unorm, top_terms(u, cfg.query_terms), view, idf_cache,
+                           cfg)
 
 
 def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalView,

@@ -1,0 +1,189 @@
+"""Online feedback: join impressions with the same user's later events, per window and variant.
+
+An *impression* is one published recommendation record: user u saw the top-k items L at
+event time t (the record's ``event_ts``, its trigger event's time). Its *relevant set* R is
+the distinct items of u's events (clicks, purchases, ratings) with t ≤ ts ≤ t + W, the
+trigger event itself excluded (W = ``join_window_s``). With hits H = L ∩ R:
+
+- CTR@k = (impressions with |H| > 0) / impressions
+- precision@k = mean over impressions of |H| / k
+- recall@k = mean over impressions with R ≠ ∅ of |H| / |R|
+- NDCG@k = mean over impressions with R ≠ ∅ of Σ_{i ∈ H} 1/log2(rank_i + 1) / IDCG,
+  IDCG = Σ_{r=1}^{min(|R|, k)} 1/log2(r + 1) (binary relevance, ranks from 1)
+- MAE / RMSE: |r − r̂| over (impression, recommended item) pairs where the item carries a
+  ``predicted_rating`` r̂ and u rated it (latest rating r) within the join window. The
+  blend score is not a rating, so today's records (no ``predicted_rating``) give null.
+- coverage = distinct items in the impressions' top-k / catalogue size.
+
+Impressions are bucketed by tumbling windows of ``window_s`` on t. Event time advances with
+a per-partition watermark: the largest impression time seen (impressions of one partition
+arrive in trigger order). An impression is final when watermark ≥ t + W + grace; a window
+[s, s + T) is emitted, and forgotten, when watermark ≥ s + T + W + grace. An impression
+whose window was already emitted is dropped (counted in :attr:`FeedbackJoin.late`).
+
+State lives in a get/set/delete store (a Faust table in the worker, a dict in tests) under
+keys prefixed by the partition, so each partition's state is written and recovered with it:
+``<p>/u/<user>`` (pending impressions, recent events) and ``<p>/meta`` (watermark, users
+with pending impressions and their earliest deadline, open window accumulators).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from recstream.settings import FeedbackSettings
+
+SUMS = ("impressions", "clicked", "hits", "precision_sum", "relevant", "recall_sum",
+        "ndcg_sum", "rated", "abs_err_sum", "sq_err_sum")
+
+
+class Store(Protocol):
+    def get(self, key: str) -> Any: ...
+    def __setitem__(self, key: str, value: Any) -> None: ...
+    def __delitem__(self, key: str) -> None: ...
+
+
+def outcome(items: list[str], relevant: set[str], k: int) -> dict[str, float]:
+    """One impression's contribution to the window sums (see the module docstring)."""
+    ranks = [r for r, item in enumerate(items[:k], start=1) if item in relevant]
+    out = {"impressions": 1, "clicked": int(bool(ranks)), "hits": len(ranks),
+           "precision_sum": len(ranks) / k, "relevant": int(bool(relevant)),
+           "recall_sum": 0.0, "ndcg_sum": 0.0}
+    if relevant:
+        ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(relevant), k) + 1))
+        out["recall_sum"] = len(ranks) / len(relevant)
+        out["ndcg_sum"] = sum(1 / math.log2(r + 1) for r in ranks) / ideal
+    return out
+
+
+def window_record(key: str, acc: Mapping[str, Any], partition: int, cfg: FeedbackSettings,
+                  catalogue_size: int) -> dict[str, Any]:
+    """The ``metrics`` record of one closed (window, variant) of one partition."""
+    start, variant = key.split("|", 1)
+    n, rel, rated = acc["impressions"], acc["relevant"], acc["rated"]
+    return {
+        "type": "feedback", "variant": variant, "partition": partition,
+        "window_start": float(start), "window_end": float(start) + cfg.window_s,
+        "k": cfg.k, "join_window_s": cfg.join_window_s, "grace_s": cfg.grace_s,
+        **{s: acc[s] for s in SUMS},
+        "ctr": acc["clicked"] / n if n else None,
+        "precision": acc["precision_sum"] / n if n else None,
+        "recall": acc["recall_sum"] / rel if rel else None,
+        "ndcg": acc["ndcg_sum"] / rel if rel else None,
+        "mae": acc["abs_err_sum"] / rated if rated else None,
+        "rmse": math.sqrt(acc["sq_err_sum"] / rated) if rated else None,
+        "recommended_items": sorted(acc["items"]),
+        "catalogue_size": catalogue_size,
+        "coverage": len(acc["items"]) / catalogue_size if catalogue_size else None,
+    }
+
+
+class FeedbackJoin:
+    """The join of one partition over ``store``; feed it records in arrival order."""
+
+    def __init__(self, cfg: FeedbackSettings, store: Store, partition: int) -> None:
+        self.cfg, self.store, self.partition = cfg, store, partition
+        self.late = 0  # impressions dropped because their window had been emitted
+
+    def _key(self, user: str) -> str:
+        return f"{self.partition}/u/{user}"
+
+    def _meta(self) -> dict[str, Any]:
+        return self.store.get(f"{self.partition}/meta") or {"wm": None, "due": {}, "win": {}}
+
+    def _horizon(self) -> float:  # how far behind the watermark a record can still matter
+        c = self.cfg
+        return c.window_s + c.join_window_s + c.grace_s
+
+    def _start(self, ts: float) -> float:
+        return math.floor(ts / self.cfg.window_s) * self.cfg.window_s
+
+    def event(self, ev: Mapping[str, Any]) -> None:
+        """A validated event (user_id, item_id, ts, kind, event_id, rating?) of the user."""
+        meta = self._meta()
+        ts = float(ev["ts"])
+        if meta["wm"] is not None and ts < meta["wm"] - self._horizon():
+            return  # no impression that can still be counted is this old
+        key = self._key(ev["user_id"])
+        st = self.store.get(key) or {"imps": [], "events": []}
+        if any(e["id"] == ev["event_id"] for e in st["events"]):
+            return
+        e = {"id": ev["event_id"], "item": ev["item_id"], "ts": ts, "kind": ev.get("kind")}
+        if ev.get("rating") is not None:
+            e["rating"] = float(ev["rating"])
+        self.store[key] = {**st, "events": [*st["events"], e]}
+
+    def impression(self, rec: Mapping[str, Any], catalogue_size: int) -> list[dict[str, Any]]:
+        """A recommendation record; returns the ``metrics`` records of windows it closes."""
+        c, meta = self.cfg, self._meta()
+        ts, user = float(rec["event_ts"]), str(rec["user_id"])
+        if meta["wm"] is not None and self._start(ts) + self._horizon() <= meta["wm"]:
+            self.late += 1
+            return []
+        top = rec["items"][:c.k]
+        imp = {"ts": ts, "variant": rec.get("variant", "default"),
+               "trigger": rec.get("trigger_event_id"), "items": [i["item_id"] for i in top]}
+        pred = {i["item_id"]: float(i["predicted_rating"]) for i in top
+                if i.get("predicted_rating") is not None}
+        if pred:
+            imp["pred"] = pred
+        key = self._key(user)
+        st = self.store.get(key) or {"imps": [], "events": []}
+        if not any(i["trigger"] == imp["trigger"] for i in st["imps"]):  # replayed record
+            self.store[key] = {**st, "imps": [*st["imps"], imp]}
+            deadline = ts + c.join_window_s + c.grace_s
+            meta["due"][user] = min(meta["due"].get(user, deadline), deadline)
+        meta["wm"] = ts if meta["wm"] is None else max(meta["wm"], ts)
+        records = self._advance(meta, catalogue_size)
+        self.store[f"{self.partition}/meta"] = meta
+        return records
+
+    def _advance(self, meta: dict[str, Any], catalogue_size: int) -> list[dict[str, Any]]:
+        c, wm = self.cfg, meta["wm"]
+        for user, deadline in list(meta["due"].items()):
+            if deadline <= wm:
+                nxt = self._finalise(user, meta)
+                if nxt is None:
+                    del meta["due"][user]
+                else:
+                    meta["due"][user] = nxt
+        out = []
+        for key in sorted(meta["win"], key=lambda k: float(k.split("|", 1)[0])):
+            if float(key.split("|", 1)[0]) + self._horizon() <= wm:
+                out.append(window_record(key, meta["win"].pop(key), self.partition, c,
+                                         catalogue_size))
+        return out
+
+    def _finalise(self, user: str, meta: dict[str, Any]) -> float | None:
+        """Count the user's final impressions; returns the next pending deadline or None."""
+        c, wm, key = self.cfg, meta["wm"], self._key(user)
+        stored = self.store.get(key)
+        st = stored or {"imps": [], "events": []}
+        keep = []
+        for imp in st["imps"]:
+            if imp["ts"] + c.join_window_s + c.grace_s > wm:
+                keep.append(imp)
+                continue
+            inside = sorted((e for e in st["events"] if e["id"] != imp["trigger"]
+                             and imp["ts"] <= e["ts"] <= imp["ts"] + c.join_window_s),
+                            key=lambda e: e["ts"])
+            acc = meta["win"].setdefault(f"{self._start(imp['ts'])}|{imp['variant']}",
+                                         {**dict.fromkeys(SUMS, 0), "items": []})
+            for name, v in outcome(imp["items"], {e["item"] for e in inside}, c.k).items():
+                acc[name] += v
+            acc["items"] = sorted(set(acc["items"]) | set(imp["items"]))
+            ratings = {e["item"]: e["rating"] for e in inside if "rating" in e}
+            for item, predicted in imp.get("pred", {}).items():
+                if item in ratings:
+                    err = ratings[item] - predicted
+                    acc["rated"] += 1
+                    acc["abs_err_sum"] += abs(err)
+                    acc["sq_err_sum"] += err * err
+        events = [e for e in st["events"] if e["ts"] >= wm - self._horizon()]
+        if keep or events:
+            self.store[key] = {"imps": keep, "events": events}
+        elif stored is not None:
+            del self.store[key]
+        return min((i["ts"] + c.join_window_s + c.grace_s for i in keep), default=None)

@@ -1,0 +1,17 @@
+"""Root mean squared error: RMSE = sqrt(mean (r − r̂)²) (DESIGN.md)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def rmse(actual: Sequence[float], predicted: Sequence[float]) -> float:
+    """RMSE of paired ratings, on the ratings' scale. Raises ValueError if the lengths differ
+    or there is nothing to compare."""
+    if len(actual) != len(predicted):
+        raise ValueError(f"{len(actual)} ratings but {len(predicted)} predictions")
+    if not actual:
+        raise ValueError("RMSE of no predictions is undefined")
+    sq = sum((a - p) ** 2 for a, p in zip(actual, predicted, strict=True))
+    return math.sqrt(sq / len(actual))

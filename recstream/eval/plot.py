@@ -1,0 +1,36 @@
+"""A bar chart of a run's headline metrics per variant and peer (needs matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+HEADLINE = {"split": ("mae", "rmse"), "loo": ("hr", "ndcg", "mrr"),
+            "prequential": ("hr", "ndcg", "mrr")}
+
+
+def bar_chart(doc: dict[str, Any], path: str | Path) -> None:
+    """Write a grouped bar chart of ``doc`` (the ``--json`` document) to ``path`` (PNG).
+
+    Raises ImportError when matplotlib is missing.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = HEADLINE[doc["protocol"]]
+    names = [n for n, r in doc["results"].items() if "unavailable" not in r]
+    width = 0.8 / len(metrics)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(names) + 2), 4.5))
+    for j, metric in enumerate(metrics):
+        label = metric.upper() + ("" if doc["protocol"] == "split" else f"@{doc['k']}")
+        xs = [i + (j - (len(metrics) - 1) / 2) * width for i in range(len(names))]
+        ax.bar(xs, [doc["results"][n].get(metric, 0.0) for n in names], width, label=label)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_title(f"{doc['dataset']} — {doc['protocol']} (k={doc['k']})")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

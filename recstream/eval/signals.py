@@ -1,0 +1,105 @@
+"""A user's recommendation signals, computed once and blended per variant.
+
+The signals come from the candidate stage itself (:func:`recstream.core.candidates.generate`)
+with the per-source quota lifted, so every item with any CF or content signal is returned
+with its exact values. Variants differ only in blend weights, CF form and trending half-life,
+so the neighbour search and content match are shared and the cheap part is redone per variant:
+:func:`top_k` re-applies the production quotas and :func:`recstream.core.rank.blend`
+(tests/unit/eval checks it equals ``process.recommend``), and :func:`full_scores` extends the
+same blend to every catalogue item for full ranking.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from recstream.core.candidates import Candidate, generate
+from recstream.core.rank import blend
+from recstream.core.tfidf import Profile
+from recstream.settings import RecommendSettings
+
+FORMS = ("weighted", "seed")
+_ALL = 1 << 30  # a per-source quota no catalogue reaches
+
+
+@dataclass
+class UserSignals:
+    cf: dict[str, dict[str, float]] = field(default_factory=dict)  # form -> item -> score
+    support: dict[str, int] = field(default_factory=dict)  # item -> neighbours who have it
+    content: dict[str, float] = field(default_factory=dict)  # item -> cosine
+
+
+def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettings,
+                 content_pool: int | None = None, forms: Sequence[str] = FORMS) -> UserSignals:
+    """CF scores (per form) and content matches of the user's unseen catalogue items, as the
+    candidate stage computes them; ``content_pool`` overrides how many catalogue items get a
+    content score (production: ``cfg.content_pool``)."""
+    out = UserSignals()
+    for form in forms:
+        wide = cfg.model_copy(update={"cf_form": form, "per_source": _ALL,
+                                      "content_pool": content_pool or cfg.content_pool})
+        cands = generate(user_id, profile, view, wide).items
+        out.cf[form] = {c.item_id: c.cf for c in cands if c.cf}
+        out.content = {c.item_id: c.content for c in cands if c.content}
+        out.support = {c.item_id: c.users for c in cands if c.users}
+    return out
+
+
+def blend_weights(cfg: RecommendSettings) -> dict[str, float]:
+    return {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending}
+
+
+def top_k(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
+          catalogue: Any, cfg: RecommendSettings, k: int) -> list[str]:
+    """The production top-k for a variant: per-source candidate quotas, then ``blend``."""
+    cf_scores = sig.cf[cfg.cf_form]
+    pool: set[str] = set()
+    for signal in (cf_scores, sig.content, trending):
+        fresh = ((i, v) for i, v in signal.items() if i not in seen and i in catalogue)
+        pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
+                                                 key=lambda kv: (kv[1], kv[0])))
+    cands = [Candidate(i, cf_scores.get(i, 0.0), sig.content.get(i, 0.0),
+                       trending.get(i, 0.0), sig.support.get(i, 0)) for i in sorted(pool)]
+    return [r["item_id"] for r in blend(cands, blend_weights(cfg), k, seen)]
+
+
+class ItemSpace:
+    """Catalogue item ids as array positions; ``by_id`` is each position's rank in item-id
+    order (the tie-break of production lists)."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        self.pos = {i: n for n, i in enumerate(self.ids)}
+        self.by_id = np.empty(len(self.ids), dtype=np.int64)
+        self.by_id[np.argsort(np.array(self.ids, dtype=object))] = np.arange(len(self.ids))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def dense(self, values: Mapping[str, float]) -> np.ndarray:
+        out = np.zeros(len(self.ids))
+        for i, v in values.items():
+            p = self.pos.get(i)
+            if p is not None:
+                out[p] = v
+        return out
+
+
+def full_scores(space: ItemSpace, sig: UserSignals, popularity: np.ndarray,
+                candidates: np.ndarray, cfg: RecommendSettings) -> np.ndarray:
+    """The blend of :func:`recstream.core.rank.blend` over every candidate item (boolean
+    mask ``candidates``): Σ_s weight_s · signal_s / max over the candidates; 0 without signal.
+    Scores of non-candidates are meaningless."""
+    w = blend_weights(cfg)
+    score = np.zeros(len(space))
+    for name, arr in (("cf", space.dense(sig.cf[cfg.cf_form])),
+                      ("content", space.dense(sig.content)), ("trending", popularity)):
+        peak = arr[candidates].max(initial=0.0)
+        if w[name] and peak > 0:
+            score += w[name] * arr / peak
+    return score

@@ -1,0 +1,1 @@
+"""Pure operations logic: consumer-lag evaluation and windowed statistics (no Kafka imports)."""

@@ -1,0 +1,87 @@
+"""``recstream eval`` end to end on the fixture datasets, through the real command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "datasets"
+METRICS = {"mae", "rmse", "hr", "ndcg", "mrr", "precision", "recall", "f1", "coverage"}
+COUNTS = {"users", "events", "predictions", "folds", "support", "mae_unmapped",
+          "rmse_unmapped"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "recstream", "eval", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("protocol", ["split", "loo", "prequential"])
+@pytest.mark.parametrize("dataset", ["ml100k_tiny", "mlcsv_tiny", "amazon_tiny"])
+def test_json_document_shape(dataset: str, protocol: str) -> None:
+    proc = run("--dataset", str(FIXTURES / dataset), "--protocol", protocol, "--k", "3",
+               "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert list(doc) == ["dataset", "protocol", "k", "results", "seconds"]
+    assert (doc["dataset"], doc["protocol"], doc["k"]) == (dataset, protocol, 3)
+    assert isinstance(doc["seconds"], float)
+    assert list(doc["results"]) == ["popularity", "cf_seed", "cf", "content", "hybrid",
+                                    "hybrid_llm", "default"]
+    assert set(doc["results"]["hybrid_llm"]) == {"unavailable"}
+    want = {"mae", "rmse"} if protocol == "split" else METRICS - {"mae", "rmse"}
+    for name, metrics in doc["results"].items():
+        if name == "hybrid_llm":
+            continue
+        assert want <= set(metrics) <= METRICS | COUNTS, name
+        assert all(isinstance(v, float) for v in metrics.values())
+
+
+def test_peers_and_variant_selection() -> None:
+    proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "loo",
+               "--variants", "cf,default", "--peers", "--json")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    assert list(results) == ["cf", "default", "implicit_als", "implicit_bpr",
+                             "implicit_itemknn"]
+    # each peer is either measured or says why not (the optional extra may be missing)
+    for name in ("implicit_als", "implicit_bpr", "implicit_itemknn"):
+        assert "hr" in results[name] or "not installed" in results[name]["unavailable"]
+
+
+def test_human_table() -> None:
+    proc = run("--dataset", str(FIXTURES / "mlcsv_tiny"), "--protocol", "loo")
+    assert proc.returncode == 0, proc.stderr
+    assert "HR@10" in proc.stdout and "hybrid_llm unavailable: " in proc.stdout
+
+
+def test_plot_writes_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the optional extra recstream[peers]")
+    png = tmp_path / "bars.png"
+    proc = run("--dataset", str(FIXTURES / "mlcsv_tiny"), "--protocol", "split", "--json",
+               "--plot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--through-kafka", "-b", "127.0.0.1:1"], "no Kafka broker answers at 127.0.0.1:1"),
+    (["--variants", "cf,bogus"], "unknown variant(s) bogus"),
+    (["--sample-every", "0"], "--sample-every"),
+])
+def test_user_errors_are_one_line(args: list[str], needle: str) -> None:
+    proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "prequential",
+               *args)
+    assert proc.returncode == 2, proc
+    assert "Traceback" not in proc.stderr
+    assert needle in proc.stderr
+
+
+def test_missing_dataset_is_a_user_error(tmp_path: Path) -> None:
+    proc = run("--dataset", str(tmp_path / "nope"), "--protocol", "loo")
+    assert proc.returncode == 2 and "nope" in proc.stderr and "Traceback" not in proc.stderr
