@@ -3,14 +3,15 @@
     clicks/purchases/ratings ─[clean]→ events ─[profile]→ profiled ─[candidates]→ candidates
         ─[rank]→ recommendations          profile ─→ index-updates ─[index]→ term_index table
                                           profile ─→ user-sketches (replicated)
+    recommendations + events ─[feedback]→ metrics (per tumbling window and A/B variant)
 """
 
 from __future__ import annotations
 
-from agents import candidates, clean, index, profile, rank
+from agents import candidates, clean, feedback, index, profile, rank, score
 from streams.app import Pipeline
 
 
 def register_all(p: Pipeline) -> None:
-    for stage in (clean, profile, index, candidates, rank):
+    for stage in (clean, profile, index, score, candidates, rank, feedback):
         stage.register(p)

@@ -17,6 +17,7 @@ def register(p: Pipeline) -> None:
     @p.app.agent(p.index_updates, name="index")
     async def update_index(stream):  # type: ignore[no-untyped-def]
         async for ev in stream.events():
+            p.metrics.event("index")
             for key, upd in ev.value:  # every key here is owned by this partition
                 for k, entry in apply_index_update(p.term_index.get, key, upd,
                                                    ev.message.partition, rc):

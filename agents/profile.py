@@ -17,6 +17,7 @@ from recstream.core.process import (
 from recstream.core.tfidf import Profile
 from recstream.core.view import make_sketch, user_vector
 from streams.app import Pipeline
+from streams.metrics import carry
 
 
 def register(p: Pipeline) -> None:
@@ -37,5 +38,7 @@ def register(p: Pipeline) -> None:
             sketch = make_sketch(profile, user_vector(profile, p.view)[0], rc.sketch_terms,
                                  rc.sketch_items)
             await p.sketches.send(key=user, value=sketch)
+            p.metrics.event("profile")
             await p.profiled.send(key=user, value={
-                "user_id": user, "event_id": event["event_id"], "ts": event["ts"]})
+                "user_id": user, "event_id": event["event_id"], "ts": event["ts"],
+                **carry(event)})

@@ -1,33 +1,43 @@
 """rank: blend signals, drop seen items, explain, publish.
 
-In: candidates (key user id). Out: recommendations (key user id). Table:
-latest_recommendations (user -> latest record, served over HTTP). Reads: profiles.
+In: candidates (key user id; ``llm_scores``/``llm_model``/``degraded`` from the scorer). Out:
+recommendations (key user id). Table: latest_recommendations (user -> latest record, served
+over HTTP). Reads: profiles. Each user's A/B variant (recstream.core.ab) picks the blend
+weights and is written in ``variant``.
 """
 
 from __future__ import annotations
 
 import time
 
+from recstream.core import ab
 from recstream.core.candidates import Candidate
 from recstream.core.rank import blend
 from streams.app import Pipeline
 
 
 def register(p: Pipeline) -> None:
-    rc = p.settings.recommend
-    weights = {"cf": rc.weight_cf, "content": rc.weight_content, "trending": rc.weight_trending}
+    rc, variants = p.settings.recommend, p.settings.ab.variants
+    weights = {v.name: ab.weights(rc, v) for v in variants}  # per A/B variant
 
     @p.app.agent(p.candidates, name="rank")
     async def rank_and_publish(stream):  # type: ignore[no-untyped-def]
         async for msg in stream:
             user = msg["user_id"]
+            variant = ab.assign(user, variants).name
             seen = (p.profiles.get(user) or {}).get("items", {})
             cands = [Candidate(**c) for c in msg["items"]]
+            llm = msg.get("llm_scores")  # None: no scorer configured, or it did not answer
+            for c in cands:
+                c.llm = llm.get(c.item_id, 0.0) if llm else 0.0
             record = {
-                "user_id": user, "items": blend(cands, weights, rc.top_n, seen),
-                "variant": p.variant, "model_version": p.model_version,
+                "user_id": user, "items": blend(cands, weights[variant], rc.top_n, seen),
+                "variant": variant,
+                "model_version": f"{p.model_version}+{msg['llm_model']}" if llm
+                else p.model_version,
                 "trigger_event_id": msg["event_id"], "event_ts": msg["ts"],
-                "published_ts": time.time(), "degraded": False,
+                "published_ts": time.time(), "degraded": bool(msg.get("degraded")),
             }
             p.latest[user] = record
             await p.recommendations.send(key=user, value=record)
+            p.metrics.published(record, msg)

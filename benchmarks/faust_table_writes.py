@@ -3,16 +3,17 @@
     B=127.0.0.1:9092 WRITES=10 [DIRECT=1] [STORE=rocksdb://] [N=2000] \
         .venv/bin/python benchmarks/faust_table_writes.py
 
-A self-contained faust-streaming app (no recstream code): a task produces N small messages,
-one agent consumes them and writes WRITES keys of SIZE bytes to a table. Table writes go to
-the changelog through Faust's ProducerBuffer (send_soon, one record at a time); with DIRECT=1
-the agent writes the store and awaits the changelog send itself. Prints one RESULT line.
+A self-contained faust-streaming app (no recstream code): N small messages are produced
+(kafka-python) before the worker starts, then one agent consumes that backlog and writes
+WRITES keys of SIZE bytes to a table per message; the rate is measured over the backlog.
+Table writes go to the changelog through Faust's ProducerBuffer (send_soon, one record at a
+time); with DIRECT=1 the agent writes the store and awaits the changelog send itself. Prints
+one RESULT line.
 Needs a running broker (``recstream broker start``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 
@@ -55,14 +56,21 @@ async def process(stream):  # type: ignore[no-untyped-def]
             os._exit(0)
 
 
-@app.task
-async def feed() -> None:
-    await asyncio.sleep(3)
+def produce_backlog() -> None:
+    from kafka import KafkaProducer
+
+    from streams.admin import ensure_topics
+
+    ensure_topics(os.environ["B"], [(f"{PREFIX}-src", 4, {})])
+    producer = KafkaProducer(bootstrap_servers=os.environ["B"], linger_ms=5)
     for i in range(N):
-        await source.send(key=str(i), value=i)
+        producer.send(f"{PREFIX}-src", key=str(i).encode(), value=str(i).encode())
+    producer.flush()
+    producer.close()
 
 
 if __name__ == "__main__":
+    produce_backlog()
     worker = faust.Worker(app, loglevel="warning")
     worker.spinner = None
     worker.execute_from_commandline()

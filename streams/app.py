@@ -6,13 +6,15 @@ Nothing runs at import: :func:`create_pipeline` builds a fresh app from a typed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 
 from recstream.settings import Settings
+from streams.metrics import PipelineMetrics
 from streams.replica import Replica
+from streams.scoring import ScoreClient
 from streams.topics import TopicNames, topic_names
 from streams.views import ReplicatedView
 
@@ -42,6 +44,10 @@ class Pipeline:
     replica: Replica
     variant: str = "default"
     model_version: str = MODEL_VERSION
+    metrics: PipelineMetrics = field(default_factory=lambda: PipelineMetrics("", ""))
+    scoring: ScoreClient | None = None  # the LLM scorer's client when scorer.enabled
+    feedback: Any = None  # Table "<partition>/..." -> feedback join state (agents/feedback.py)
+    metrics_out: Any = None  # the `metrics` contract topic (key: variant)
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -64,7 +70,7 @@ def create_pipeline(settings: Settings) -> Pipeline:
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
-        table_standby_replicas=0,
+        table_standby_replicas=w.standby_replicas,
         producer_linger_ms=1,
         # a profile's changelog record is tens of KB; with the 16 KB default every one was
         # its own batch and the send path waited a broker round trip per record
@@ -96,7 +102,15 @@ def create_pipeline(settings: Settings) -> Pipeline:
         dead_letters=json_topic(names.dead_letters),
         profiles=table("profiles"), event_ids=table("event_ids"), term_index=term_index,
         latest=table("latest_recommendations"), view=view, replica=replica,
+        metrics=PipelineMetrics(settings.group_id, settings.bootstrap),
+        feedback=app.Table("feedback", default=None, key_type=str,
+                           partitions=names.partitions),
+        metrics_out=json_topic(names.metrics),
     )
+
+    if settings.scorer.enabled:
+        pipeline.scoring = ScoreClient(settings.scorer, settings.bootstrap,
+                                       json_topic(names.score_requests), names.score_replies)
 
     @app.task
     async def start_replica() -> None:

@@ -24,6 +24,8 @@ class TopicNames:
     index_updates: str  # term/user/item deltas (key: index key)
     sketches: str  # replicated CF user sketches (key: user, compacted)
     partitions: int
+    score_requests: str = ""  # LLM score requests to the scorer group (key: user)
+    score_replies: str = ""  # the scorer's answers (key: user)
 
     @property
     def inputs(self) -> tuple[str, str, str]:
@@ -34,7 +36,7 @@ class TopicNames:
         p = self.partitions
         plain = [self.clicks, self.purchases, self.ratings, self.recommendations,
                  self.dead_letters, self.metrics, self.events, self.profiled, self.candidates,
-                 self.index_updates]
+                 self.index_updates, *(t for t in (self.score_requests, self.score_replies) if t)]
         return [(t, p, {}) for t in plain] + [(self.items, p, COMPACT),
                                                (self.sketches, p, COMPACT)]
 
@@ -49,4 +51,5 @@ def topic_names(settings: Settings) -> TopicNames:
         events=internal + "events", profiled=internal + "profiled",
         candidates=internal + "candidates", index_updates=internal + "index-updates",
         sketches=internal + "user-sketches", partitions=t.partitions,
+        score_requests=internal + "score-requests", score_replies=internal + "score-replies",
     )

@@ -1,4 +1,5 @@
-"""HTTP on the worker's web port: ``GET /recommendations/{user_id}``.
+"""HTTP on the worker's web port: ``GET /recommendations/{user_id}``, ``/health``,
+``/metrics`` (Prometheus, streams/metrics.py) and ``/dashboard/`` (streams/dashboard/).
 
 The latest record lives in the ``latest_recommendations`` table on the worker that owns the
 user's partition; Faust's table_route forwards a request that reaches another worker.
@@ -9,9 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from streams.app import Pipeline
+from streams.dashboard import register_dashboard
+from streams.metrics import register_metrics
 
 
 def register_web(p: Pipeline) -> None:
+    register_metrics(p)
+    register_dashboard(p)
+
     @p.app.page("/recommendations/{user_id}")
     @p.app.table_route(table=p.latest, match_info="user_id")
     async def latest_recommendations(web: Any, request: Any, user_id: str) -> Any:

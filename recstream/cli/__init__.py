@@ -47,7 +47,18 @@ def setup_logging(level: str = "INFO") -> None:
 
 
 def main() -> None:
-    from recstream.cli import broker, consume, produce, up, worker  # noqa: F401 - registers
+    from recstream.cli import (  # noqa: F401 - registers
+        ab,
+        bench_scorer,
+        broker,
+        consume,
+        eval,
+        lag,
+        produce,
+        scorer,
+        up,
+        worker,
+    )
 
     try:
         app()

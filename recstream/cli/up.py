@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -42,8 +43,11 @@ def up(
     loglevel: Annotated[str, typer.Option(help="Worker log level.")] = "warning",
     fresh: Annotated[bool, typer.Option("--fresh", help="Start from empty local broker data "
                      "and worker state (deletes them).")] = False,
+    no_scorer: Annotated[bool, typer.Option("--no-scorer", help="Do not start the LLM scorer "
+                         "(recommendations from CF, content and trending only).")] = False,
 ) -> None:
-    """Start the local broker (unless --bootstrap-server), create topics, run a worker."""
+    """Start the local broker (unless --bootstrap-server), create topics, run a worker and
+    the LLM scorer."""
     from streams.admin import ensure_topics
     from streams.broker import BrokerError, LocalBroker
     from streams.topics import topic_names
@@ -69,14 +73,23 @@ def up(
             broker = None  # not ours to stop
         s = settings(f"127.0.0.1:{cfg.port}")
     old = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    worker = None
+    worker = scorer = None
     try:
         ensure_topics(s.bootstrap, topic_names(s).all())
+        env = {**os.environ}
+        if not no_scorer:  # the worker asks the scorer; degraded records while it loads
+            env["RECSTREAM_SCORER__ENABLED"] = "true"
+            scorer = subprocess.Popen(
+                [sys.executable, "-m", "recstream", "scorer", "--bootstrap-server",
+                 s.bootstrap, "--loglevel", loglevel], start_new_session=True)
         worker = subprocess.Popen(
             [sys.executable, "-m", "recstream", "worker", "--bootstrap-server", s.bootstrap,
-             "--web-port", str(web_port), "--loglevel", loglevel], start_new_session=True)
+             "--web-port", str(web_port), "--loglevel", loglevel], start_new_session=True,
+            env=env)
+        where = (f"pid {scorer.pid} (http://127.0.0.1:{s.scorer.web_port}/health)"
+                 if scorer else "off")
         typer.echo(
-            f"recstream is up: broker {s.bootstrap}, worker pid {worker.pid}\n"
+            f"recstream is up: broker {s.bootstrap}, worker pid {worker.pid}, scorer {where}\n"
             f"  produce:   recstream produce --dataset ../shared/datasets/ml-100k --limit 3000 "
             f"-b {s.bootstrap}\n"
             f"  watch:     recstream consume recommendations -b {s.bootstrap}\n"
@@ -92,5 +105,7 @@ def up(
             signal.signal(sig, handler)
         if worker is not None:
             stop_process(worker)
+        if scorer is not None:
+            stop_process(scorer)
         if broker is not None:
             broker.stop()

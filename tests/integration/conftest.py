@@ -83,6 +83,7 @@ class Worker:
     proc: subprocess.Popen[bytes] | None = None
     killed: bool = False  # the last stop() needed SIGKILL (SIGTERM was not enough)
     env_extra: dict[str, str] = field(default_factory=dict)
+    role: str = "worker"  # or "scorer": `recstream scorer` (web_port serves its /health)
 
     @property
     def url(self) -> str:
@@ -97,6 +98,9 @@ class Worker:
         cmd = [sys.executable, "-m", "recstream", "worker", "--bootstrap-server",
                self.bootstrap, "--web-port", str(self.web_port), "--data-dir",
                str(self.data_dir), "--loglevel", "warning"]
+        if self.role == "scorer":
+            cmd = [sys.executable, "-m", "recstream", "scorer", "--bootstrap-server",
+                   self.bootstrap, "--web-port", str(self.web_port), "--loglevel", "info"]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n===== start {time.strftime('%H:%M:%S')} {' '.join(cmd)}\n".encode())
@@ -191,6 +195,12 @@ class Cluster:
                    log_path=self.tmp_path / f"{name}.log", name=name)
         self.workers.append(w)
         return w
+
+    def scorer(self, env: dict[str, str] | None = None) -> Worker:
+        """A new (not started) ``recstream scorer`` on a free port, stopped with the rest."""
+        s = self.worker(name=f"scorer{len(self.workers)}")
+        s.role, s.env_extra = "scorer", dict(env or {})
+        return s
 
     def start(self, count: int = 1) -> list[Worker]:
         """Start ``count`` workers and wait until all are healthy."""

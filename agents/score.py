@@ -1,0 +1,42 @@
+"""score: ask the LLM scorer for one user event's candidates (helper of the candidates stage).
+
+Out: ``<app id>-score-requests`` (key user). In: ``<app id>-score-replies``, followed by a
+worker task (no consumer group). Writes no table. See streams/scoring.py for the timeout and
+circuit that keep events flowing when the scorer is slow or down.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from recstream.core.candidates import Candidate
+from recstream.core.tfidf import Profile
+from streams.app import Pipeline
+
+USER_TERMS = 10
+
+
+def register(p: Pipeline) -> None:
+    if p.scoring is None:
+        return
+    client = p.scoring
+
+    @p.app.task
+    async def follow_score_replies() -> None:
+        await client.follow_replies()
+
+
+async def llm_fields(p: Pipeline, user: str, profile: Profile,
+                     items: list[Candidate]) -> dict[str, Any]:
+    """Fields for the candidates message: ``llm_scores`` ({item: score} or None),
+    ``llm_model`` and ``degraded`` (a scorer is configured but gave no answer)."""
+    if p.scoring is None or not items:
+        return {"llm_scores": None, "llm_model": None, "degraded": False}
+    n = p.settings.scorer.history_items
+    history = list(profile.items.items())[-n:]  # insertion order: oldest first
+    terms = [t for t, _ in heapq.nlargest(USER_TERMS, profile.counts.items(),
+                                          key=lambda kv: kv[1])]
+    scores = await p.scoring.score(user, [c.item_id for c in items], history, terms)
+    return {"llm_scores": scores, "llm_model": p.scoring.model if scores is not None else None,
+            "degraded": scores is None}

@@ -1,0 +1,49 @@
+"""``recstream scorer``: the LLM scoring worker (own consumer group, micro-batched)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated
+
+import typer
+
+from recstream.cli import BootstrapOpt, UserError, app, settings, setup_logging
+
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="Hugging Face model directory (default: the bundled all-MiniLM-L6-v2).",
+    show_default=False)]
+
+
+@app.command()
+def scorer(
+    bootstrap: BootstrapOpt = None,
+    model: ModelOpt = None,
+    web_port: Annotated[int | None, typer.Option(help="HTTP port for /health and /metrics "
+                        "(default 6070).")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    loglevel: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Run the LLM scorer: score requests in, micro-batched model scores out."""
+    from recstream.llm.model import Encoder, ModelLoadError
+    from streams.admin import wait_for_broker
+    from streams.scorer import ScorerService
+
+    setup_logging(loglevel)
+    over = {k: v for k, v in {"model": model, "web_port": web_port, "device": device}.items()
+            if v is not None}
+    s = settings(bootstrap, scorer=over or None)
+    try:
+        encoder = Encoder(s.scorer.model or None, s.scorer.device, s.scorer.quantize)
+    except ModelLoadError as e:
+        raise UserError(str(e)) from None
+    try:
+        wait_for_broker(s.bootstrap, timeout_s=30)
+    except Exception:
+        raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
+                        "`recstream broker start` or pass --bootstrap-server") from None
+    with contextlib.suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(ScorerService(s, encoder).run())
+        except OSError as e:  # e.g. the HTTP port is taken
+            raise UserError(f"scorer stopped: {e} (free the port or pass --web-port)") from None

@@ -1,0 +1,164 @@
+"""The LLM scoring service (``recstream scorer``): its own process, consumer group and topics.
+
+In: ``<app id>-score-requests`` (key user; one request per user event with its candidate ids
+and user side), read by the consumer group ``<app id>-scorer`` so scorers scale separately
+from workers. Out: ``<app id>-score-replies`` (key user) ``{request_id, user_id, scores,
+model}``. Also reads the ``items`` topic (all partitions, no group) into the item-embedding
+cache, embedding each item once per text change.
+
+Requests are micro-batched (``scorer.max_batch`` / ``scorer.max_wait_ms``): one handler call,
+hence at most one forward pass per ``max_batch`` texts, serves the whole batch. Requests older
+than ``scorer.max_request_age_s`` are dropped (their worker already published degraded).
+``GET /health`` reports readiness and the counters (forward passes, batches, requests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from recstream.llm.batching import MicroBatcher
+from recstream.llm.model import Encoder
+from recstream.llm.scoring import ItemEmbeddings, ScoreRequest, score_batch
+from recstream.settings import Settings
+from streams.admin import ensure_topics, partition_counts
+from streams.topics import topic_names
+
+log = logging.getLogger(__name__)
+MAX_IN_FLIGHT = 1024
+
+
+class ScorerService:
+    def __init__(self, settings: Settings, encoder: Encoder) -> None:
+        self.s = settings
+        self.cfg = settings.scorer
+        self.names = topic_names(settings)
+        self.encoder = encoder
+        self.items = ItemEmbeddings(encoder, batch_size=self.cfg.max_batch)
+        self.batcher: MicroBatcher[ScoreRequest, dict[str, float]] = MicroBatcher(
+            self._score, self.cfg.max_batch, self.cfg.max_wait_ms)
+        self.ready = asyncio.Event()
+        self.replies = 0
+        self.dropped_stale = 0
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._producer: AIOKafkaProducer | None = None
+
+    def _score(self, reqs: list[ScoreRequest]) -> list[dict[str, float]]:
+        return score_batch(reqs, self.items, self.cfg.user_side)
+
+    def health(self) -> dict[str, Any]:
+        return {"ready": self.ready.is_set(), "model": self.encoder.name,
+                "device": self.encoder.device, "user_side": self.cfg.user_side,
+                "items": len(self.items), "forward_passes": self.encoder.forward_passes,
+                "texts_encoded": self.encoder.texts_encoded, "batches": self.batcher.batches,
+                "requests": self.batcher.requests, "replies": self.replies,
+                "dropped_stale": self.dropped_stale,
+                "last_batch_sizes": self.batcher.batch_sizes[-10:]}
+
+    async def run(self) -> None:
+        ensure_topics(self.s.bootstrap, self.names.all())
+        boot = self.s.bootstrap.split(",")
+        self._producer = AIOKafkaProducer(bootstrap_servers=boot, linger_ms=1)
+        await self._producer.start()
+        runner = await self._serve_http()
+        try:
+            catalogue = asyncio.create_task(self._follow_items(boot))
+            ready = asyncio.create_task(self.ready.wait())
+            await asyncio.wait([catalogue, ready], return_when=asyncio.FIRST_COMPLETED)
+            if catalogue.done():  # failed before the catalogue was read: say why
+                ready.cancel()
+                catalogue.result()
+            await asyncio.gather(catalogue, self._serve_requests(boot))
+        finally:
+            await self.batcher.close()
+            await self._producer.stop()
+            await runner.cleanup()
+
+    async def _follow_items(self, boot: list[str]) -> None:
+        """Keep the embedding cache equal to the catalogue; ready once caught up."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=boot, group_id=None,
+                                    enable_auto_commit=False)
+        await consumer.start()
+        try:
+            n = partition_counts(self.s.bootstrap, [self.names.items])[self.names.items]
+            parts = [TopicPartition(self.names.items, i) for i in range(n)]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            ends = await consumer.end_offsets(parts)
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                for msgs in batches.values():
+                    for m in msgs:
+                        if m.value is None:
+                            self.items.remove(m.key.decode())
+                        else:
+                            self.items.upsert(orjson.loads(m.value))
+                if self.items.pending:
+                    t0 = time.monotonic()
+                    n_new = await asyncio.to_thread(self.items.flush)
+                    log.info("embedded items=%d seconds=%.2f cached=%d", n_new,
+                             time.monotonic() - t0, len(self.items))
+                if not self.ready.is_set() and all(
+                        [await consumer.position(tp) >= ends[tp] for tp in parts]):
+                    self.ready.set()
+                    log.info("scorer ready items=%d model=%s", len(self.items),
+                             self.encoder.name)
+        finally:
+            await consumer.stop()
+
+    async def _serve_requests(self, boot: list[str]) -> None:
+        consumer = AIOKafkaConsumer(self.names.score_requests, bootstrap_servers=boot,
+                                    group_id=f"{self.s.group_id}-scorer",
+                                    auto_offset_reset="latest", enable_auto_commit=True)
+        await consumer.start()
+        try:
+            async for m in consumer:
+                if time.time() - m.timestamp / 1000.0 > self.cfg.max_request_age_s:
+                    self.dropped_stale += 1
+                    continue
+                await self._slots.acquire()
+                asyncio.create_task(self._answer(orjson.loads(m.value)))
+        finally:
+            await consumer.stop()
+
+    async def _answer(self, req: dict[str, Any]) -> None:
+        try:
+            scores = await self.batcher.submit(ScoreRequest.from_dict(req))
+            assert self._producer is not None
+            await self._producer.send(
+                self.names.score_replies, key=str(req["user_id"]).encode(),
+                value=orjson.dumps({"request_id": req["request_id"], "user_id": req["user_id"],
+                                    "scores": scores, "model": self.encoder.name}))
+            self.replies += 1
+        except Exception:
+            log.exception("score request failed request_id=%s", req.get("request_id"))
+        finally:
+            self._slots.release()
+
+    async def _serve_http(self) -> web.AppRunner:
+        async def health(_: web.Request) -> web.Response:
+            return web.json_response(self.health(), status=200 if self.ready.is_set() else 503)
+
+        async def metrics(_: web.Request) -> web.Response:
+            h = self.health()
+            lines = []
+            for key in ("forward_passes", "texts_encoded", "batches", "requests", "replies",
+                        "dropped_stale"):
+                lines += [f"# TYPE recstream_scorer_{key}_total counter",
+                          f"recstream_scorer_{key}_total {h[key]}"]
+            lines += ["# TYPE recstream_scorer_items gauge", f"recstream_scorer_items {h['items']}"]
+            return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+        app = web.Application()
+        app.router.add_get("/health", health)
+        app.router.add_get("/metrics", metrics)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.cfg.web_port).start()
+        return runner
