@@ -55,8 +55,9 @@ def catalogue(base: RecommendSettings) -> dict[str, Variant]:
 
 #: Variants that cannot run yet, with the reason shown in every report.
 UNAVAILABLE = {
-    "hybrid_llm": "recstream has no LLM scorer yet (the score stage is not "
-                  "built), so there is no LLM signal to blend",
+    "hybrid_llm": "the in-process harness does not run the LLM scorer yet; evaluate the "
+                  "pipeline with it through Kafka (recstream up, then eval --protocol "
+                  "prequential --through-kafka)",
 }
 
 ORDER = ("popularity", "cf_seed", "cf", "content", "hybrid", "hybrid_llm", "default")
