@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S = 5.0  # how often a worker polls consumer lag (kafka-lag-exporter: 30 s)
 HISTORY_INTERVAL_S = 2.0  # dashboard resolution
+FEEDBACK_WINDOWS = 500  # closed (window, variant) points kept for the dashboard
 HISTORY_POINTS = 300  # 10 minutes at 2 s
 LATENCY_WINDOW_S = 30.0  # percentiles over the last 30 s of recommendations
 SHARE_WINDOW_S = 60.0  # degraded share over the last minute
@@ -119,6 +120,8 @@ class PipelineMetrics:
         self._ticks: deque[dict[str, Any]] = deque(maxlen=HISTORY_POINTS)
         self._counts: deque[tuple[float, float, float, float]] = deque(maxlen=HISTORY_POINTS)
         self._started = time.time()
+        # closed feedback windows: (window start, variant) -> [impressions, clicked, prec sum]
+        self._fb: dict[tuple[float, str], list[float]] = {}
 
     # ---------------------------------------------------------------- agent hooks
     def event(self, stage: str, outcome: str = "ok") -> None:
@@ -156,6 +159,14 @@ class PipelineMetrics:
         self.fb_impressions.labels(v).inc(record["impressions"])
         self.fb_clicked.labels(v).inc(record["clicked"])
         self.fb_hits.labels(v).inc(record["hits"])
+        n = record["impressions"]
+        if n:  # per (window, variant) over this worker's partitions, for the dashboard
+            acc = self._fb.setdefault((float(record["window_start"]), v), [0.0, 0.0, 0.0])
+            acc[0] += n
+            acc[1] += record["clicked"]
+            acc[2] += (record["precision"] or 0.0) * n
+            while len(self._fb) > FEEDBACK_WINDOWS:
+                del self._fb[min(self._fb)]
 
     def feedback_late(self, variant: str) -> None:
         self.fb_late.labels(variant).inc()
@@ -212,8 +223,9 @@ class PipelineMetrics:
                                 "max_lag_seconds": round(g.max_lag_seconds, 3),
                                 "rate": round(g.rate, 3), "t": g.t} for g in self.lag],
                     "partitions": [p.to_json() for g in self.lag for p in g.partitions]},
-            # The feedback stage (CTR, precision@k per A/B variant) does not exist yet.
-            "feedback": None,
+            "feedback": [{"window_start": w, "variant": v, "impressions": a[0],
+                          "ctr": a[1] / a[0], "precision": a[2] / a[0]}
+                         for (w, v), a in sorted(self._fb.items())],
         }
 
     def exposition(self) -> tuple[bytes, str]:

@@ -94,6 +94,10 @@ def test_feedback_metrics_per_variant_are_exact(cluster, producer, reader, ml_sa
         assert m["precision"] == pytest.approx(0.1 / 4)
         assert m["recall"] == pytest.approx(0.5) and m["ndcg"] == pytest.approx(0.5)
         assert m["mae"] is None and m["catalogue_size"] == len(items)
+    status, summary = w.get("/dashboard/api/summary")  # the dashboard's CTR/precision panel
+    assert status == 200
+    assert sorted((f["variant"], f["window_start"], f["impressions"], f["ctr"])
+                  for f in summary["feedback"]) == [("A", t0, 4, 0.25), ("B", t0, 4, 0.25)]
     env = {**os.environ, **w.env_extra, "RECSTREAM_TOPICS__PREFIX": cluster.prefix}
     cmd = [sys.executable, "-m", "recstream", "ab", "report", "-b", cluster.bootstrap]
     out = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=True)

@@ -54,7 +54,22 @@ def test_history_rates_percentiles_and_degraded_share() -> None:
     summary = m.summary()
     assert summary["totals"]["events"] == {"clean/ok": 10.0, "rank/ok": 8.0,
                                            "rank/degraded": 2.0}
-    assert summary["feedback"] is None and len(summary["history"]) == 2
+    assert summary["feedback"] == [] and len(summary["history"]) == 2
+
+
+def test_closed_feedback_windows_are_combined_per_window_and_variant() -> None:
+    m = PipelineMetrics("g", "b:9092")
+    # two partitions' records of one window: CTR (1 + 2) / (4 + 4), precision weighted
+    m.feedback({"variant": "A", "window_start": 3600.0, "impressions": 4, "clicked": 1,
+                "hits": 1, "precision": 0.1})
+    m.feedback({"variant": "A", "window_start": 3600.0, "impressions": 4, "clicked": 2,
+                "hits": 2, "precision": 0.3})
+    m.feedback({"variant": "B", "window_start": 3600.0, "impressions": 0, "clicked": 0,
+                "hits": 0, "precision": None})  # an empty window adds no point
+    (point,) = m.summary()["feedback"]
+    assert point["variant"] == "A" and point["impressions"] == 8
+    assert point["ctr"] == pytest.approx(3 / 8)
+    assert point["precision"] == pytest.approx((0.1 * 4 + 0.3 * 4) / 8)
 
 
 def test_lag_series_use_kafka_lag_exporter_names_and_labels() -> None:
