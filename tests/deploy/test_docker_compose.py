@@ -148,6 +148,8 @@ def exposed_metric_names() -> set[str]:
                          (PartitionOffsets("ratings", 0, 5, 10, 0, 0.5),))
     m.tracker.observe(snap)
     m.set_lag([m.tracker.observe(snap)], 12.0)
+    m.feedback({"variant": "default", "window_start": 0.0, "impressions": 2, "clicked": 1,
+                "hits": 1, "precision": 0.05})
     body, _ = m.exposition()
     return {line.split("{")[0].split(" ")[0] for line in body.decode().splitlines()
             if line and not line.startswith("#")}
