@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from recstream.llm.batching import MicroBatcher
 from recstream.llm.model import Encoder
@@ -41,13 +43,26 @@ class ScorerService:
         self.names = topic_names(settings)
         self.encoder = encoder
         self.items = ItemEmbeddings(encoder, batch_size=self.cfg.max_batch)
+        self.registry = CollectorRegistry()
+        self.batch_size = Histogram("recstream_scorer_batch_size", "Requests per micro-batch.",
+                                    buckets=BATCH_BUCKETS, registry=self.registry)
+        self.batch_seconds = Histogram("recstream_scorer_batch_seconds", "Scoring time of one "
+                                       "micro-batch (s).", registry=self.registry)
+        self.request_seconds = Histogram("recstream_scorer_request_seconds", "From a request "
+                                         "leaving Kafka to its reply being sent (s).",
+                                         registry=self.registry)
+        self.registry.register(_CountersCollector(self))
         self.batcher: MicroBatcher[ScoreRequest, dict[str, float]] = MicroBatcher(
-            self._score, self.cfg.max_batch, self.cfg.max_wait_ms)
+            self._score, self.cfg.max_batch, self.cfg.max_wait_ms, on_batch=self._observe)
         self.ready = asyncio.Event()
         self.replies = 0
         self.dropped_stale = 0
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._producer: AIOKafkaProducer | None = None
+
+    def _observe(self, size: int, seconds: float) -> None:
+        self.batch_size.observe(size)
+        self.batch_seconds.observe(seconds)
 
     def _score(self, reqs: list[ScoreRequest]) -> list[dict[str, float]]:
         return score_batch(reqs, self.items, self.cfg.user_side)
@@ -128,6 +143,7 @@ class ScorerService:
             await consumer.stop()
 
     async def _answer(self, req: dict[str, Any]) -> None:
+        started = time.perf_counter()
         try:
             scores = await self.batcher.submit(ScoreRequest.from_dict(req))
             assert self._producer is not None
@@ -136,6 +152,7 @@ class ScorerService:
                 value=orjson.dumps({"request_id": req["request_id"], "user_id": req["user_id"],
                                     "scores": scores, "model": self.encoder.name}))
             self.replies += 1
+            self.request_seconds.observe(time.perf_counter() - started)
         except Exception:
             log.exception("score request failed request_id=%s", req.get("request_id"))
         finally:
@@ -146,14 +163,9 @@ class ScorerService:
             return web.json_response(self.health(), status=200 if self.ready.is_set() else 503)
 
         async def metrics(_: web.Request) -> web.Response:
-            h = self.health()
-            lines = []
-            for key in ("forward_passes", "texts_encoded", "batches", "requests", "replies",
-                        "dropped_stale"):
-                lines += [f"# TYPE recstream_scorer_{key}_total counter",
-                          f"recstream_scorer_{key}_total {h[key]}"]
-            lines += ["# TYPE recstream_scorer_items gauge", f"recstream_scorer_items {h['items']}"]
-            return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+            # the scorer group's lag is exported by every worker's /metrics (all groups)
+            return web.Response(body=generate_latest(self.registry),
+                                headers={"Content-Type": CONTENT_TYPE_LATEST})
 
         app = web.Application()
         app.router.add_get("/health", health)
@@ -162,3 +174,23 @@ class ScorerService:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", self.cfg.web_port).start()
         return runner
+
+
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+class _CountersCollector:
+    """The scorer's running totals (forward passes, batches, requests, ...) as Prometheus
+    series, read from the same numbers ``/health`` reports."""
+
+    def __init__(self, scorer: ScorerService) -> None:
+        self.scorer = scorer
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        h = self.scorer.health()
+        for key in ("forward_passes", "texts_encoded", "batches", "requests", "replies",
+                    "dropped_stale"):
+            yield CounterMetricFamily(f"recstream_scorer_{key}", f"Scorer {key}.",
+                                      value=h[key])
+        yield GaugeMetricFamily("recstream_scorer_items", "Catalogue items embedded.",
+                                value=h["items"])

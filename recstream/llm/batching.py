@@ -16,8 +16,10 @@ class MicroBatcher(Generic[T, R]):
     list of results in the same order; it runs in a thread so the event loop stays free."""
 
     def __init__(self, handler: Callable[[Sequence[T]], list[R]], max_batch: int = 64,
-                 max_wait_ms: float = 5.0) -> None:
+                 max_wait_ms: float = 5.0,
+                 on_batch: Callable[[int, float], None] | None = None) -> None:
         self.handler = handler
+        self.on_batch = on_batch  # (batch size, handler seconds) after each batch
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000.0
         self.batches = 0
@@ -52,6 +54,7 @@ class MicroBatcher(Generic[T, R]):
         while True:
             batch = await self._collect()
             items = [x for x, _ in batch]
+            started = time.perf_counter()
             try:
                 results = await asyncio.to_thread(self.handler, items)
             except Exception as e:  # noqa: BLE001 - every waiter gets the error
@@ -62,6 +65,8 @@ class MicroBatcher(Generic[T, R]):
             self.batches += 1
             self.requests += len(batch)
             self.batch_sizes = [*self.batch_sizes[-99:], len(batch)]
+            if self.on_batch is not None:
+                self.on_batch(len(batch), time.perf_counter() - started)
             for (_, fut), res in zip(batch, results, strict=True):
                 if not fut.done():
                     fut.set_result(res)

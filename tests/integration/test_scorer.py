@@ -73,6 +73,16 @@ def test_scorer_answers_by_key_and_batches_concurrent_requests(
     batches = after["batches"] - before["batches"]
     assert after["requests"] - before["requests"] == n
     assert 1 <= passes < n and batches < n, (passes, batches)
+    status, text = scorer.get("/metrics")  # Prometheus: batch sizes and latency histograms
+    series = {line.split(" ")[0]: float(line.split(" ")[-1]) for line in text.splitlines()
+              if line and not line.startswith("#")}
+    assert status == 200  # one scrape is consistent with itself (late probes may still land)
+    assert series["recstream_scorer_batch_size_count"] == series["recstream_scorer_batches_total"]
+    assert series["recstream_scorer_batch_size_sum"] == series["recstream_scorer_requests_total"]
+    assert (series["recstream_scorer_request_seconds_count"]
+            == series["recstream_scorer_replies_total"] >= after["replies"])
+    assert series["recstream_scorer_batch_seconds_sum"] > 0
+    assert series["recstream_scorer_forward_passes_total"] >= after["forward_passes"]
 
 
 def test_degraded_without_scorer_and_recovers_when_it_starts(
