@@ -85,7 +85,7 @@ def main() -> None:
 
     port, web = free_port(pair=True), free_port()
     s = Settings(bootstrap=f"127.0.0.1:{port}")
-    broker = LocalBroker(s.broker.model_copy(update={"port": port, "controller_port": port + 1}))
+    broker = LocalBroker(s.broker.on_port(port))
     tmp = Path(tempfile.mkdtemp())
     broker.start()
     worker = None

@@ -30,6 +30,13 @@ class BrokerSettings(BaseModel):
                                  "Env RECSTREAM_BROKER__CONTROLLER_PORT.")
     heap_mb: int = Field(512, description="Broker JVM heap in MiB. Env RECSTREAM_BROKER__HEAP_MB.")
 
+    def on_port(self, port: int | None) -> BrokerSettings:
+        """These settings with the client port ``port`` and the controller on ``port + 1``
+        (unchanged when ``port`` is None)."""
+        if port is None:
+            return self
+        return self.model_copy(update={"port": port, "controller_port": port + 1})
+
 
 class TopicSettings(BaseModel):
     """Topic names (the contract) and their layout."""

@@ -42,7 +42,6 @@ class Pipeline:
     latest: Any  # Table user -> latest recommendation record
     view: ReplicatedView
     replica: Replica
-    variant: str = "default"
     model_version: str = MODEL_VERSION
     metrics: PipelineMetrics = field(default_factory=lambda: PipelineMetrics("", ""))
     scoring: ScoreClient | None = None  # the LLM scorer's client when scorer.enabled

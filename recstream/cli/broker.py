@@ -18,8 +18,7 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="Client port (defaul
 
 def local_broker(port: int | None) -> LocalBroker:
     s = settings()
-    cfg = s.broker if port is None else s.broker.model_copy(
-        update={"port": port, "controller_port": port + 1})
+    cfg = s.broker.on_port(port)
     return LocalBroker(cfg)
 
 

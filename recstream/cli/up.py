@@ -55,8 +55,7 @@ def up(
     s = settings(bootstrap)
     broker = None
     if not bootstrap:
-        cfg = s.broker if port is None else s.broker.model_copy(
-            update={"port": port, "controller_port": port + 1})
+        cfg = s.broker.on_port(port)
         broker = LocalBroker(cfg)
         was_running = broker.status()["running"]
         if fresh:

@@ -83,12 +83,6 @@ def user_vector(profile: Profile, view: GlobalView) -> tuple[dict[str, float], f
     return u, math.sqrt(float(w @ w)), table
 
 
-def idf_of(view: GlobalView, terms: Any) -> dict[str, float]:
-    """idf of each term under the view's current N and document frequencies."""
-    table = IdfTable(view)
-    return {t: table[t] for t in terms}
-
-
 def make_sketch(profile: Profile, w: Mapping[str, float], n_terms: int,
                 n_items: int) -> dict[str, Any]:
     """The compact, replicated form of a profile used by other users' CF: the tf of the
