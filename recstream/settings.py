@@ -68,6 +68,12 @@ class ProfileSettings(BaseModel):
                                      "profile's term counts in seconds; 0 disables decay.")
     max_terms: int = Field(2000, ge=1, description="Terms kept per profile (lowest counts "
                            "pruned first).")
+    session_events: int = Field(0, ge=0, description="Session signal: the user's last N "
+                                "events weigh (1 + session_boost) times; 0 disables it. "
+                                "Env RECSTREAM_PROFILE__SESSION_EVENTS.")
+    session_boost: float = Field(0.0, ge=0, description="Extra weight b of the last "
+                                 "session_events events (they count 1 + b times). "
+                                 "Env RECSTREAM_PROFILE__SESSION_BOOST.")
 
 
 class RecommendSettings(BaseModel):
@@ -97,6 +103,10 @@ class RecommendSettings(BaseModel):
                               "when the scorer answered). Env RECSTREAM_RECOMMEND__WEIGHT_LLM.")
     cf_form: str = Field("weighted", pattern="^(weighted|seed)$", description="'seed': the "
                          "article's plain neighbour sum; 'weighted': similarity-weighted.")
+    mmr_lambda: float = Field(1.0, ge=0, le=1, description="Maximal marginal relevance "
+                              "trade-off of the final list (recstream.core.diversity): 1 = pure "
+                              "relevance (off), lower = more diverse. "
+                              "Env RECSTREAM_RECOMMEND__MMR_LAMBDA.")
 
 
 class VariantSettings(BaseModel):
@@ -233,6 +243,13 @@ class Settings(BaseSettings):
 
 class _TomlFileSource(PydanticBaseSettingsSource):
     """Reads the TOML file named by RECSTREAM_CONFIG, if any."""
+    max_event_bytes: int = Field(64 * 1024, ge=256, description="Reject input events larger "
+                                 "than this (bytes) as 'oversized'; dead letters keep at most "
+                                 "this many raw bytes. Env RECSTREAM_WORKER__MAX_EVENT_BYTES.")
+    reject_unknown_fields: bool = Field(False, description="Dead-letter events carrying fields "
+                                        "outside the contract as 'unknown_field' (default: "
+                                        "ignore them). Env "
+                                        "RECSTREAM_WORKER__REJECT_UNKNOWN_FIELDS.")
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False

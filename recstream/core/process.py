@@ -43,7 +43,8 @@ def update_profile(profile: Profile, event: Mapping[str, Any], item: CatalogueIt
                    cfg: ProfileSettings) -> ProfileChange:
     weight, value = event_weight(event, cfg)
     return apply_event(profile, event_terms(item, event.get("review")), weight, event["ts"],
-                       event["item_id"], value, cfg.decay_half_life_s, cfg.max_terms)
+                       event["item_id"], value, cfg.decay_half_life_s, cfg.max_terms,
+                       cfg.session_events, cfg.session_boost)
 
 
 def index_updates(user_id: str, profile: Profile, change: ProfileChange,

@@ -11,6 +11,11 @@ click, a rating by its stars). With c_i(w) the weighted count of w and |s_i| = s
 Time decay (event time) multiplies every count and |s_i| by 2^(-Δt / half_life) so older
 behaviour fades; an out-of-order event is decayed to the profile's reference time instead, so
 the result does not depend on arrival order.
+
+Session signal (optional): the user's last N events (arrival order) count (1 + b) times. The
+profile keeps those N events' terms; when an event leaves the window its extra b share,
+decayed like everything else, is taken off again, so the counts always equal
+Σ_events weight · decay · (1 + b·[event among the last N]).
 """
 
 from __future__ import annotations
@@ -50,16 +55,22 @@ class Profile:
     ts: float = 0.0  # reference event time of counts (s)
     items: dict[str, float] = field(default_factory=dict)  # item -> strongest interaction value
     events: int = 0
+    #: session window: [terms, scale, reference ts] of the last N events, oldest first
+    recent: list[list[Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"c": self.counts, "len": self.length, "ts": self.ts, "items": self.items,
-                "n": self.events}
+        d = {"c": self.counts, "len": self.length, "ts": self.ts, "items": self.items,
+             "n": self.events}
+        if self.recent:
+            d["r"] = self.recent
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> Profile:
         if not d:
             return cls()
-        return cls(dict(d["c"]), float(d["len"]), float(d["ts"]), dict(d["items"]), int(d["n"]))
+        return cls(dict(d["c"]), float(d["len"]), float(d["ts"]), dict(d["items"]), int(d["n"]),
+                   [list(e) for e in d.get("r") or ()])
 
     def tf(self, term: str) -> float:
         return tf(self.counts.get(term, 0.0), self.length)
@@ -91,11 +102,16 @@ def apply_event(
     value: float,
     half_life_s: float = 0.0,
     max_terms: int = 0,
+    session_events: int = 0,
+    session_boost: float = 0.0,
 ) -> ProfileChange:
     """Add ``terms`` (term -> count in the event's text) times ``weight`` at event time ``ts``.
 
     ``value`` is the interaction strength remembered for ``item_id`` (a rating's stars or the
-    implicit weight). Mutates ``profile``; returns what changed.
+    implicit weight). With ``session_events`` N > 0 and ``session_boost`` b > 0 the event
+    counts (1 + b) times while it is among the user's last N events. Mutates ``profile``;
+    returns what changed (terms whose count fell because an event left the session window
+    are reported as touched too).
     """
     new_user = profile.events == 0
     if profile.events and ts > profile.ts:
@@ -111,21 +127,48 @@ def apply_event(
     else:
         profile.ts = ts
         scale = weight
+    boost = session_boost if session_events > 0 else 0.0
     new_terms = []
     for term, count in terms.items():
         if term not in profile.counts:
             new_terms.append(term)
             profile.counts[term] = 0.0
-        profile.counts[term] += count * scale
-        profile.length += count * scale
+        profile.counts[term] += count * scale * (1.0 + boost)
+        profile.length += count * scale * (1.0 + boost)
+    expired: dict[str, None] = {}
+    if boost > 0:
+        profile.recent.append([dict(terms), scale, profile.ts])
+        while len(profile.recent) > session_events:
+            expired.update(_end_session_boost(profile, profile.recent.pop(0), boost,
+                                              half_life_s))
+    elif profile.recent:  # the session signal was switched off: drop the window
+        profile.recent.clear()
     profile.items[item_id] = max(value, profile.items.get(item_id, value))
     profile.events += 1
     dropped: tuple[str, ...] = ()
     if max_terms and len(profile.counts) > max_terms:
         dropped = _prune(profile, max_terms)
-    return ProfileChange(tuple(t for t in terms if t in profile.counts),
+    touched = dict.fromkeys(terms) | {t: None for t in expired if t not in terms}
+    return ProfileChange(tuple(t for t in touched if t in profile.counts),
                          tuple(t for t in new_terms if t in profile.counts), new_user,
                          tuple(t for t in dropped if t not in new_terms))
+
+
+def _end_session_boost(profile: Profile, entry: list[Any], boost: float,
+                       half_life_s: float) -> dict[str, None]:
+    """Take an event's extra ``boost`` share off the counts as it leaves the session window;
+    returns the terms whose count changed."""
+    terms, scale, ref = entry
+    f = scale * boost * decay_factor(profile.ts - float(ref), half_life_s)
+    out: dict[str, None] = {}
+    for term, count in terms.items():
+        if term in profile.counts:  # pruned terms already left the length
+            old = profile.counts[term]
+            profile.counts[term] = max(0.0, old - count * f)
+            profile.length -= old - profile.counts[term]
+            out[term] = None
+    profile.length = max(0.0, profile.length)
+    return out
 
 
 def _prune(profile: Profile, max_terms: int) -> tuple[str, ...]:
