@@ -172,6 +172,13 @@ class WorkerSettings(BaseModel):
                                    "(seconds before now); 0 accepts any past time.")
     max_future_s: float = Field(86400.0, ge=0, description="Reject events this far in the "
                                 "future (seconds).")
+    max_event_bytes: int = Field(64 * 1024, ge=256, description="Reject input events larger "
+                                 "than this (bytes) as 'oversized'; dead letters keep at most "
+                                 "this many raw bytes. Env RECSTREAM_WORKER__MAX_EVENT_BYTES.")
+    reject_unknown_fields: bool = Field(False, description="Dead-letter events carrying fields "
+                                        "outside the contract as 'unknown_field' (default: "
+                                        "ignore them). Env "
+                                        "RECSTREAM_WORKER__REJECT_UNKNOWN_FIELDS.")
     standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
                                   "partition kept warm on other workers for fast fail-over. "
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
@@ -243,13 +250,6 @@ class Settings(BaseSettings):
 
 class _TomlFileSource(PydanticBaseSettingsSource):
     """Reads the TOML file named by RECSTREAM_CONFIG, if any."""
-    max_event_bytes: int = Field(64 * 1024, ge=256, description="Reject input events larger "
-                                 "than this (bytes) as 'oversized'; dead letters keep at most "
-                                 "this many raw bytes. Env RECSTREAM_WORKER__MAX_EVENT_BYTES.")
-    reject_unknown_fields: bool = Field(False, description="Dead-letter events carrying fields "
-                                        "outside the contract as 'unknown_field' (default: "
-                                        "ignore them). Env "
-                                        "RECSTREAM_WORKER__REJECT_UNKNOWN_FIELDS.")
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False

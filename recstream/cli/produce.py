@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from recstream.cli import BootstrapOpt, UserError, app, settings
-from recstream.core.events import Invalid, Limits, parse
+from recstream.core.events import Invalid, Limits, parse, worker_limits
 from recstream.datasets import DatasetError, interaction_event, item_record, load_dataset
 
 
@@ -35,26 +35,29 @@ def paced(n: int, rate: float | None) -> Iterator[int]:
         yield i
 
 
-def read_jsonl(path: str, kind: Kind | None) -> list[tuple[str, dict[str, Any]]]:
-    """Validate every line first: a bad line aborts before anything is sent."""
+def read_jsonl(path: str, kind: Kind | None, limits: Limits | None = None
+               ) -> list[tuple[str, dict[str, Any]]]:
+    """Validate every line as a worker would (``limits``; default: the default settings');
+    a bad line aborts before anything is sent. Without ``kind``, a line with a ``rating``
+    is a rating, any other a click."""
     fh = sys.stdin if path == "-" else None
     try:
         lines = (fh.buffer.read() if fh else Path(path).read_bytes()).splitlines()
     except OSError as e:
         raise UserError(f"cannot read {path}: {e.strerror}") from None
     out, errors = [], []
-    limits = Limits(time.time())
+    limits = limits or Limits(time.time())
     for no, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             obj = orjson.loads(line)
-            k = kind.value if kind else ("ratings" if isinstance(obj, dict)
-                                         and "rating" in obj else "clicks")
-            parse(line, k, limits)
         except orjson.JSONDecodeError:
-            errors.append(f"line {no}: malformed_json")
-            continue
+            obj = None  # parse() below says why (malformed_json, invalid_utf8, oversized)
+        k = kind.value if kind else ("ratings" if isinstance(obj, dict)
+                                     and "rating" in obj else "clicks")
+        try:
+            parse(line, k, limits)
         except Invalid as e:
             errors.append(f"line {no}: {e}")
             continue
@@ -92,7 +95,8 @@ def produce(
     names = topic_names(s)
     topic_of = {"ratings": names.ratings, "clicks": names.clicks, "purchases": names.purchases}
     if file is not None:
-        events = read_jsonl(file, as_kind)[:limit] if limit else read_jsonl(file, as_kind)
+        events = read_jsonl(file, as_kind, worker_limits(s.worker, time.time()))
+        events = events[:limit] if limit else events
         items: list[dict[str, Any]] = []
     else:
         try:

@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recstream.core.events import EPOCH_MIN, MAX_BYTES, MAX_REVIEW_CHARS, Invalid, Limits, parse
+from recstream.core.events import (
+    EPOCH_MIN,
+    MAX_BYTES,
+    MAX_REVIEW_CHARS,
+    REASONS,
+    Invalid,
+    Limits,
+    parse,
+    worker_limits,
+)
+from recstream.settings import WorkerSettings
 
 NOW = 1_700_000_000.0
 LIMITS = Limits(now=NOW, max_future_s=86400.0, max_age_s=0.0, min_rating=0.0, max_rating=10.0)
@@ -151,6 +161,61 @@ def test_control_chars(changes: dict[str, Any]) -> None:
     assert reason(raw(**changes)) == "control_chars"
 
 
+def test_tombstone_is_malformed_json() -> None:
+    assert reason(None) == "malformed_json"  # type: ignore[arg-type]
+
+
+def test_oversized_limit_is_configurable() -> None:
+    data = raw(pad="x" * 1000)
+    assert parse(data, "clicks", LIMITS)["event_id"] == "e1"
+    small = Limits(now=NOW, max_bytes=len(data) - 1)
+    assert reason(data, limits=small) == "oversized"
+    assert parse(data, "clicks", Limits(now=NOW, max_bytes=len(data)))["user_id"] == "u1"
+
+
+STRICT = Limits(now=NOW, allow_extra_fields=False)
+
+
+@pytest.mark.parametrize(("kind", "changes"), [
+    ("clicks", {"extra": 1}), ("ratings", {"rating": 3, "Rating": 3}),
+    ("clicks", {"rating": 3}),  # a rating on a click: probably sent to the wrong topic
+    ("purchases", {"price": None}),
+])
+def test_unknown_field_when_strict(kind: str, changes: dict[str, Any]) -> None:
+    data = raw(**changes)
+    assert reason(data, kind, STRICT) == "unknown_field"
+    assert parse(data, kind, LIMITS)["kind"] == kind  # the default ignores them
+
+
+def test_strict_accepts_every_contract_field() -> None:
+    assert parse(raw(review="ok"), "clicks", STRICT)["review"] == "ok"
+    assert parse(raw(rating=5, review="ok"), "ratings", STRICT)["rating"] == 5.0
+
+
+def test_worker_limits_follow_the_settings() -> None:
+    w = WorkerSettings(max_future_s=10, max_event_age_s=20, max_event_bytes=1000,
+                       reject_unknown_fields=True)
+    lim = worker_limits(w, NOW)
+    assert (lim.now, lim.max_future_s, lim.max_age_s, lim.max_bytes, lim.allow_extra_fields) \
+        == (NOW, 10, 20, 1000, False)
+    default = worker_limits(WorkerSettings(), NOW)
+    assert default.max_bytes == MAX_BYTES and default.allow_extra_fields
+
+
+@pytest.mark.parametrize("huge", [b"1e300", b"1000000000000000000000000000000", b"-1e300",
+                                  b"9223372036854775807"])
+def test_huge_rating_is_bad_rating(huge: bytes) -> None:
+    data = raw(rating=1).replace(b'"rating":1', b'"rating":' + huge)
+    assert reason(data, "ratings") == "bad_rating"
+
+
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_non_finite_rating_is_not_json(literal: bytes) -> None:
+    # what json.dumps(float("nan")) writes is not JSON: the event is malformed, not a rating
+    data = raw(rating=1).replace(b'"rating":1', b'"rating":' + literal)
+    assert reason(data, "ratings") == "malformed_json"
+
+
 # --- properties --------------------------------------------------------------------------------
 
 
@@ -160,7 +225,7 @@ def test_parse_raises_only_invalid_on_arbitrary_bytes(data: bytes) -> None:
     try:
         out = parse(data, "ratings", LIMITS)
     except Invalid as e:
-        assert e.reason
+        assert e.reason in REASONS
     else:
         assert isinstance(out, dict)
 
@@ -183,7 +248,7 @@ def test_parse_raises_only_invalid_on_arbitrary_objects(d: dict[str, Any], kind:
     try:
         out = parse(orjson.dumps(d), kind, LIMITS)
     except Invalid as e:
-        assert e.reason
+        assert e.reason in REASONS
     else:
         assert {type(out[k]) for k in ("event_id", "user_id", "item_id")} == {str}
         assert type(out["ts"]) is float
