@@ -4,14 +4,15 @@
         ─[rank]→ recommendations          profile ─→ index-updates ─[index]→ term_index table
                                           profile ─→ user-sketches (replicated)
     recommendations + events ─[feedback]→ metrics (per tumbling window and A/B variant)
+                                        └─→ learn-examples ─[learn]→ learner table (blend)
 """
 
 from __future__ import annotations
 
-from agents import candidates, clean, feedback, index, profile, rank, score
+from agents import candidates, clean, feedback, index, learn, profile, rank, score
 from streams.app import Pipeline
 
 
 def register_all(p: Pipeline) -> None:
-    for stage in (clean, profile, index, score, candidates, rank, feedback):
+    for stage in (clean, profile, index, score, candidates, rank, feedback, learn):
         stage.register(p)

@@ -4,7 +4,8 @@ In: recommendations (impressions) and events (validated clicks/purchases/ratings
 by user id and co-partitioned, read by one stream so a user's join runs on one worker. Out:
 metrics (key variant): one record per closed (tumbling window, variant, partition). Table:
 feedback (``<partition>/u/<user>`` pending impressions and recent events, ``<partition>/meta``
-watermark and window accumulators; see recstream.core.feedback).
+watermark and window accumulators; see recstream.core.feedback). With learn.enabled, the
+training examples of impressions made final go to ``<app id>-learn-examples`` (agents/learn.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from recstream.core.feedback import FeedbackJoin
+from recstream.core.learn import MODEL_KEY
 from streams.app import Pipeline
 
 log = logging.getLogger(__name__)
@@ -38,5 +40,9 @@ def register(p: Pipeline) -> None:
                          record["window_start"], record["impressions"], record["ctr"])
                 await p.metrics_out.send(key=record["variant"], value=record)
                 p.metrics.feedback(record)
+            if join.examples and p.learn_examples is not None:
+                await p.learn_examples.send(key=MODEL_KEY, value={
+                    "examples": join.examples, "ts": ev.value.get("event_ts")})
+            join.examples = []
             if join.late > late:
                 p.metrics.feedback_late(str(ev.value.get("variant", "default")))

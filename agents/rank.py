@@ -3,7 +3,9 @@
 In: candidates (key user id; ``llm_scores``/``llm_model``/``degraded`` from the scorer). Out:
 recommendations (key user id). Table: latest_recommendations (user -> latest record, served
 over HTTP). Reads: profiles. Each user's A/B variant (recstream.core.ab) picks the blend
-weights and is written in ``variant``.
+weights and is written in ``variant``; a learned variant (learn.enabled) blends with the
+latest learned weights (``p.blend_model``, agents/learn.py), explores ε-greedily (items and
+record carry ``explore: true``) and writes ``blend_version``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 
 from recstream.core import ab
 from recstream.core.candidates import Candidate
+from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
 from recstream.core.rank import blend
 from streams.app import Pipeline
 
@@ -19,6 +22,9 @@ from streams.app import Pipeline
 def register(p: Pipeline) -> None:
     rc, variants = p.settings.recommend, p.settings.ab.variants
     weights = {v.name: ab.weights(rc, v) for v in variants}  # per A/B variant
+    lc = p.settings.learn
+    learned = {v.name for v in variants if is_learned(v, lc)}
+    prior = prior_weights(rc)
 
     @p.app.agent(p.candidates, name="rank")
     async def rank_and_publish(stream):  # type: ignore[no-untyped-def]
@@ -30,9 +36,17 @@ def register(p: Pipeline) -> None:
             llm = msg.get("llm_scores")  # None: no scorer configured, or it did not answer
             for c in cands:
                 c.llm = llm.get(c.item_id, 0.0) if llm else 0.0
+            w, extra, explore = weights[variant], {}, {}
+            if variant in learned:
+                w, version = weights_of(p.blend_model, prior)
+                extra = {"blend_version": version}
+                explore = {"epsilon": lc.epsilon,
+                           "rng": exploration_rng(lc.seed, msg["event_id"])}
+            items = blend(cands, w, rc.top_n, seen, features=p.learner is not None, **explore)
             record = {
-                "user_id": user, "items": blend(cands, weights[variant], rc.top_n, seen),
-                "variant": variant,
+                "user_id": user, "items": items,
+                "variant": variant, **extra,
+                "explore": any(i.get("explore") for i in items),
                 "model_version": f"{p.model_version}+{msg['llm_model']}" if llm
                 else p.model_version,
                 "trigger_event_id": msg["event_id"], "event_ts": msg["ts"],

@@ -120,6 +120,9 @@ class VariantSettings(BaseModel):
     weight_trending: float | None = Field(None, ge=0, description="Overrides "
                                           "recommend.weight_trending.")
     weight_llm: float | None = Field(None, ge=0, description="Overrides recommend.weight_llm.")
+    learned: bool | None = Field(None, description="Blend with the online-learned weights "
+                                 "(needs learn.enabled). None: learned unless the variant pins "
+                                 "a weight_* override; false pins the fixed weights.")
 
 
 class ABSettings(BaseModel):
@@ -158,6 +161,22 @@ class FeedbackSettings(BaseModel):
                            "Env RECSTREAM_FEEDBACK__GRACE_S.")
     k: int = Field(10, ge=1, description="Top-k items of each impression that count. "
                    "Env RECSTREAM_FEEDBACK__K.")
+
+
+class LearnSettings(BaseModel):
+    """The online-learned blend (recstream/core/learn.py, agents/learn.py)."""
+
+    enabled: bool = Field(False, description="Learn the blend weights from the feedback "
+                          "join and use them in learned variants, with exploration. "
+                          "Env RECSTREAM_LEARN__ENABLED.")
+    epsilon: float = Field(0.05, ge=0, le=0.5, description="Probability that a slot of a "
+                           "learned variant's list is filled by a random unshown candidate "
+                           "(labelled explore). Env RECSTREAM_LEARN__EPSILON.")
+    learning_rate: float = Field(0.05, gt=0, description="SGD step of the online logistic "
+                                 "regression. Env RECSTREAM_LEARN__LEARNING_RATE.")
+    l2: float = Field(0.0, ge=0, description="L2 penalty of the logistic regression.")
+    seed: str = Field("recstream", description="Mixed with each trigger event id to seed "
+                      "exploration, so a replay explores the same slots.")
 
 
 class WorkerSettings(BaseModel):
@@ -231,6 +250,7 @@ class Settings(BaseSettings):
     scorer: ScorerSettings = ScorerSettings()
     ab: ABSettings = ABSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    learn: LearnSettings = LearnSettings()
 
     @property
     def group_id(self) -> str:

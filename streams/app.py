@@ -47,6 +47,11 @@ class Pipeline:
     scoring: ScoreClient | None = None  # the LLM scorer's client when scorer.enabled
     feedback: Any = None  # Table "<partition>/..." -> feedback join state (agents/feedback.py)
     metrics_out: Any = None  # the `metrics` contract topic (key: variant)
+    # learned blend (agents/learn.py), only with learn.enabled: training-example topic, the
+    # changelog-backed model table, and every worker's replica of the latest model state
+    learn_examples: Any = None
+    learner: Any = None  # Table "blend" -> recstream.core.learn.Learner.state()
+    blend_model: dict[str, Any] = field(default_factory=dict)
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -106,6 +111,13 @@ def create_pipeline(settings: Settings) -> Pipeline:
                            partitions=names.partitions),
         metrics_out=json_topic(names.metrics),
     )
+
+    if settings.learn.enabled:
+        # one key ("blend"), so one partition and one writer; internal: Faust creates it
+        pipeline.learn_examples = json_topic(f"{settings.group_id}-learn-examples",
+                                             internal=True)
+        pipeline.learner = app.Table("learner", default=None, key_type=str,
+                                     partitions=names.partitions)
 
     if settings.scorer.enabled:
         pipeline.scoring = ScoreClient(settings.scorer, settings.bootstrap,

@@ -33,6 +33,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from recstream.core import learn
 from recstream.settings import FeedbackSettings
 
 SUMS = ("impressions", "clicked", "hits", "precision_sum", "relevant", "recall_sum",
@@ -86,6 +87,8 @@ class FeedbackJoin:
     def __init__(self, cfg: FeedbackSettings, store: Store, partition: int) -> None:
         self.cfg, self.store, self.partition = cfg, store, partition
         self.late = 0  # impressions dropped because their window had been emitted
+        # learned-blend training examples of impressions made final; the caller drains it
+        self.examples: list[learn.Example] = []
 
     def _key(self, user: str) -> str:
         return f"{self.partition}/u/{user}"
@@ -129,6 +132,9 @@ class FeedbackJoin:
                 if i.get("predicted_rating") is not None}
         if pred:
             imp["pred"] = pred
+        feats = {i["item_id"]: i["features"] for i in top if i.get("features")}
+        if feats:  # the rank stage's scaled signals: the learned blend trains on them
+            imp["x"] = feats
         key = self._key(user)
         st = self.store.get(key) or {"imps": [], "events": []}
         if not any(i["trigger"] == imp["trigger"] for i in st["imps"]):  # replayed record
@@ -171,6 +177,8 @@ class FeedbackJoin:
                             key=lambda e: e["ts"])
             acc = meta["win"].setdefault(f"{self._start(imp['ts'])}|{imp['variant']}",
                                          {**dict.fromkeys(SUMS, 0), "items": []})
+            if "x" in imp:
+                self.examples.extend(learn.examples(imp["x"], inside))
             for name, v in outcome(imp["items"], {e["item"] for e in inside}, c.k).items():
                 acc[name] += v
             acc["items"] = sorted(set(acc["items"]) | set(imp["items"]))

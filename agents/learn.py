@@ -1,0 +1,62 @@
+"""learn: update the online-learned blend from the feedback join's training examples.
+
+In: ``<app id>-learn-examples`` (key "blend", so one partition and one writer; sent by the
+feedback stage, one batch per finalising impression). Table: learner ("blend" → the model
+state of recstream.core.learn, changelog-backed, so a restarted worker resumes). Every
+worker follows the table's changelog (a replica over all partitions) into
+``p.blend_model``, which the rank stage reads. HTTP: ``GET /model``. Registered only with
+``learn.enabled``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from recstream.core.learn import MODEL_KEY, Learner, prior_weights
+from streams.app import Pipeline
+from streams.replica import Replica
+
+log = logging.getLogger(__name__)
+
+
+def register(p: Pipeline) -> None:
+    if p.learner is None:
+        return
+    cfg, prior = p.settings.learn, prior_weights(p.settings.recommend)
+    changelog = p.learner.changelog_topic.get_topic_name()
+
+    def follow(topic: str, key: str, value: bytes | None) -> None:
+        if key == MODEL_KEY and value:
+            state = orjson.loads(value)
+            if int(state.get("version", 0)) >= int(p.blend_model.get("version", -1)):
+                p.blend_model.clear()
+                p.blend_model.update(state)
+
+    replica = Replica(p.settings.bootstrap, [changelog], follow)
+
+    @p.app.task
+    async def follow_model() -> None:
+        await p.app.add_runtime_dependency(replica)
+
+    @p.app.agent(p.learn_examples, name="learn")
+    async def learn_blend(stream):  # type: ignore[no-untyped-def]
+        learner: Learner | None = None
+        async for batch in stream:
+            stored = p.learner.get(MODEL_KEY)
+            if learner is None or learner.version != int((stored or {}).get("version", 0)):
+                learner = Learner(cfg, prior, stored)  # first batch, restart or rebalance
+            version = learner.update([(x, int(y)) for x, y in batch["examples"]],
+                                     ts=batch.get("ts"))
+            state = learner.state()
+            p.learner[MODEL_KEY] = state
+            log.debug("event=blend_update version=%d examples=%d weights=%s", version,
+                     state["examples"], state["weights"])
+
+    @p.app.page("/model")
+    async def model(web: Any, request: Any) -> Any:
+        state = dict(p.blend_model)
+        return web.json({"key": MODEL_KEY, "prior": prior, "learned": bool(state),
+                         **state})

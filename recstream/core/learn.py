@@ -1,0 +1,165 @@
+"""The online-learned blend: an online logistic regression over the rank stage's signals.
+
+Each shown item of a recommendation is one example. Its features x are the item's blended
+signals scaled to [0, 1] by their peak within the candidate set (``cf``, ``content``,
+``trending``, ``llm``: exactly what :func:`recstream.core.rank.blend` weighs); its label is 1
+when the user clicked or purchased it, or rated it at least :data:`POSITIVE_RATING` stars,
+within the feedback join window, else 0 (shown, not taken). river's
+``linear_model.LogisticRegression`` (plain SGD, constant step) learns
+P(taken | x) = σ(b + Σ_s θ_s x_s) one example at a time.
+
+The blend weights are the coefficients clipped at 0 and normalised to sum 1:
+w_s = max(θ_s, 0) / Σ_t max(θ_t, 0). Ranking by Σ w_s x_s is ranking by the model's logit
+whenever no coefficient is negative (σ and the intercept are monotone and shared by every
+item of a list); a negative coefficient is read as "no evidence for this signal" rather than
+"rank against it". The coefficients start at the configured fixed weights, so an untrained
+learner ranks exactly like the fixed blend.
+
+State (:meth:`Learner.state`) is a small JSON dict — coefficients, intercept, version,
+counts — not a pickle: it lives in a changelog-backed table and any worker rebuilds the model
+from it. ``version`` increases by one per :meth:`Learner.update` batch.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from river import linear_model, optim, utils
+
+from recstream.settings import LearnSettings, RecommendSettings, VariantSettings
+
+FEATURES = ("cf", "content", "trending", "llm")
+#: A rating at least this high (stars) is a positive label; a lower one a negative.
+POSITIVE_RATING = 4.0
+#: The table key of the one shared blend model.
+MODEL_KEY = "blend"
+
+Example = tuple[dict[str, float], int]  # (features, label)
+
+
+def label(events: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Items the user took in ``events`` (feedback-join events: item, kind, rating?): clicked,
+    purchased, or rated ≥ :data:`POSITIVE_RATING`. An item rated lower and never clicked or
+    purchased is not taken."""
+    took: set[str] = set()
+    for e in events:
+        rating = e.get("rating")
+        if rating is None or float(rating) >= POSITIVE_RATING:
+            took.add(e["item"])
+    return took
+
+
+def examples(shown: Mapping[str, Mapping[str, float]],
+             events: Iterable[Mapping[str, Any]]) -> list[Example]:
+    """One example per shown item (item id → its scaled features), label from ``events``."""
+    took = label(events)
+    return [({s: float(x.get(s, 0.0)) for s in FEATURES}, int(item in took))
+            for item, x in sorted(shown.items())]
+
+
+def normalised(weights: Mapping[str, float]) -> dict[str, float] | None:
+    """Coefficients clipped at 0 and scaled to sum 1; None when none is positive."""
+    clipped = {s: max(float(weights.get(s, 0.0)), 0.0) for s in FEATURES}
+    total = sum(clipped.values())
+    if total <= 0:
+        return None
+    return {s: v / total for s, v in clipped.items()}
+
+
+class Learner:
+    """The blend model; ``prior``: the fixed weights it starts from (and falls back to)."""
+
+    def __init__(self, cfg: LearnSettings, prior: Mapping[str, float],
+                 state: Mapping[str, Any] | None = None) -> None:
+        self.cfg = cfg
+        self.prior = {s: float(prior.get(s, 0.0)) for s in FEATURES}
+        self.model = linear_model.LogisticRegression(optimizer=optim.SGD(cfg.learning_rate),
+                                                     l2=cfg.l2)
+        st = state or {}
+        coef = st.get("coef") or self.prior
+        self.model._weights = utils.VectorDict({s: float(coef.get(s, 0.0)) for s in FEATURES},
+                                               self.model.initializer)
+        self.model.intercept = float(st.get("intercept", 0.0))
+        self.version = int(st.get("version", 0))
+        self.examples = int(st.get("examples", 0))
+        self.positives = int(st.get("positives", 0))
+        self.updated_ts = st.get("updated_ts")
+
+    def update(self, batch: Sequence[Example], ts: float | None = None) -> int:
+        """Learn from one batch of examples (in order); returns the new version."""
+        for x, y in batch:
+            self.model.learn_one({s: float(x.get(s, 0.0)) for s in FEATURES}, bool(y))
+            self.examples += 1
+            self.positives += int(bool(y))
+        self.version += 1
+        if ts is not None:
+            self.updated_ts = ts
+        return self.version
+
+    def coefficients(self) -> dict[str, float]:
+        w = self.model.weights
+        return {s: float(w.get(s, 0.0)) for s in FEATURES}
+
+    def weights(self) -> dict[str, float]:
+        """Blend weights (see the module docstring); the prior when no coefficient is > 0."""
+        return normalised(self.coefficients()) or dict(self.prior)
+
+    def probability(self, x: Mapping[str, float]) -> float:
+        """P(taken | x) under the current model."""
+        return float(self.model.predict_proba_one(dict(x)).get(True, 0.0))
+
+    def state(self) -> dict[str, Any]:
+        return {"coef": self.coefficients(), "intercept": float(self.model.intercept),
+                "weights": self.weights(), "version": self.version,
+                "examples": self.examples, "positives": self.positives,
+                "updated_ts": self.updated_ts}
+
+
+def weights_of(state: Mapping[str, Any] | None,
+               prior: Mapping[str, float]) -> tuple[dict[str, float], int]:
+    """(blend weights, version) from a stored state, without rebuilding the model; the prior
+    and version 0 when nothing was learned yet."""
+    if not state:
+        return dict(prior), 0
+    return (normalised(state.get("coef") or {}) or dict(prior)), int(state.get("version", 0))
+
+
+def exploration_rng(seed: str, trigger_event_id: str) -> random.Random:
+    """A generator seeded by (setting, trigger event): a replay explores the same slots.
+    ``random.Random`` hashes a str seed with SHA-512, so this is stable across processes."""
+    return random.Random(f"{seed}:{trigger_event_id}")
+
+
+def explore(ranked: list[Any], top_n: int, epsilon: float, rng: random.Random) -> tuple[
+        list[Any], list[bool]]:
+    """ε-greedy over the list: each of the first ``top_n`` slots, with probability ε, is
+    given to a uniformly drawn item ranked below ``top_n`` (never shown twice). Returns the
+    list and which slots were explored. A slot stays greedy when nothing is left to draw."""
+    shown = list(ranked[:top_n])
+    rest = list(ranked[top_n:])
+    flags = [False] * len(shown)
+    if epsilon <= 0:
+        return shown, flags
+    for i in range(len(shown)):
+        if rng.random() < epsilon and rest:
+            shown[i] = rest.pop(rng.randrange(len(rest)))
+            flags[i] = True
+    return shown, flags
+
+
+
+def is_learned(variant: VariantSettings, cfg: LearnSettings) -> bool:
+    """Whether ``variant`` blends with the learned weights: only with ``learn.enabled``; then
+    as its ``learned`` says, and when unset, unless it pins a ``weight_*`` override."""
+    if not cfg.enabled:
+        return False
+    if variant.learned is not None:
+        return variant.learned
+    return all(getattr(variant, f"weight_{s}") is None for s in FEATURES)
+
+
+def prior_weights(rc: RecommendSettings) -> dict[str, float]:
+    """The configured fixed weights (``recommend.weight_*``): the learner's starting point."""
+    return {s: float(getattr(rc, f"weight_{s}")) for s in FEATURES}

@@ -1,0 +1,156 @@
+"""The online-learned blend (recstream/core/learn.py) and its hooks in rank and feedback."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from recstream.core import learn
+from recstream.core.candidates import Candidate
+from recstream.core.feedback import FeedbackJoin
+from recstream.core.rank import blend
+from recstream.settings import FeedbackSettings, LearnSettings, VariantSettings
+
+PRIOR = {"cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3}
+
+
+def synthetic(n: int, seed: int, signal: str = "content") -> list[learn.Example]:
+    """Shown items with uniform random signals; the user takes exactly those whose
+    ``signal`` is above 0.7 (that signal predicts clicks perfectly, the others not at all)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        x = {s: rng.random() for s in learn.FEATURES}
+        out.append((x, int(x[signal] > 0.7)))
+    return out
+
+
+def test_weights_move_towards_the_signal_that_predicts_clicks() -> None:
+    learner = learn.Learner(LearnSettings(learning_rate=0.05), PRIOR)
+    before = learner.weights()
+    assert before == pytest.approx({s: v / sum(PRIOR.values()) for s, v in PRIOR.items()})
+    stream = synthetic(6000, seed=1)
+    for start in range(0, len(stream), 100):
+        learner.update(stream[start:start + 100])
+    after = learner.weights()
+    assert after["content"] > 0.8 > before["content"]
+    for s in ("cf", "trending", "llm"):
+        assert after[s] < before[s]
+    assert max(after, key=after.__getitem__) == "content"
+    assert learner.version == 60 and learner.examples == 6000
+    # the model, not only the weights, learned: takes are far likelier at high content
+    assert learner.probability({"content": 0.95}) > 0.5 > learner.probability({"content": 0.2})
+
+
+def test_the_learned_signal_follows_the_data_not_a_fixed_favourite() -> None:
+    learner = learn.Learner(LearnSettings(learning_rate=0.05), PRIOR)
+    learner.update(synthetic(6000, seed=2, signal="trending"))
+    w = learner.weights()
+    assert max(w, key=w.__getitem__) == "trending"
+
+
+def test_untrained_learner_blends_like_the_prior_and_negative_coefficients_clip() -> None:
+    assert learn.weights_of(None, PRIOR) == (PRIOR, 0)
+    assert learn.weights_of({"coef": {"cf": -1.0, "content": -2.0}, "version": 3},
+                            PRIOR) == (PRIOR, 3)
+    w, v = learn.weights_of({"coef": {"cf": 3.0, "content": -2.0, "trending": 1.0},
+                             "version": 7}, PRIOR)
+    assert (w, v) == ({"cf": 0.75, "content": 0.0, "trending": 0.25, "llm": 0.0}, 7)
+
+
+def test_state_round_trips_through_json_and_a_restarted_learner_resumes() -> None:
+    cfg = LearnSettings(learning_rate=0.05)
+    stream = synthetic(2000, seed=3)
+    first = learn.Learner(cfg, PRIOR)
+    first.update(stream[:1000], ts=100.0)
+    stored = json.loads(json.dumps(first.state()))  # what the table's changelog carries
+    restarted = learn.Learner(cfg, PRIOR, stored)
+    assert restarted.state() == first.state()
+    assert restarted.version == 1 and restarted.updated_ts == 100.0
+    first.update(stream[1000:])
+    restarted.update(stream[1000:])
+    assert restarted.coefficients() == pytest.approx(first.coefficients())
+    assert restarted.version == first.version == 2
+    # and a fresh learner (no state) is not where the restarted one is
+    assert learn.Learner(cfg, PRIOR).coefficients() != pytest.approx(first.coefficients())
+
+
+def candidates(n: int) -> list[Candidate]:
+    return [Candidate(f"i{k:03d}", cf=float(n - k), content=k / n, trending=1.0)
+            for k in range(n)]
+
+
+def test_exploration_share_matches_epsilon() -> None:
+    eps, records, top = 0.2, 500, 10
+    explored = 0
+    for r in range(records):
+        out = blend(candidates(60), PRIOR, top, epsilon=eps,
+                    rng=learn.exploration_rng("seed", f"e{r}"))
+        ids = [i["item_id"] for i in out]
+        assert len(ids) == top == len(set(ids))  # never shows an item twice
+        greedy = {i["item_id"] for i in blend(candidates(60), PRIOR, top)}
+        for i in out:
+            if i.get("explore"):
+                explored += 1
+                assert i["item_id"] not in greedy  # drawn from below the greedy top-N
+                assert i["reasons"][0].startswith("exploring")
+            else:
+                assert i["item_id"] in greedy
+    share = explored / (records * top)
+    sd = (eps * (1 - eps) / (records * top)) ** 0.5
+    assert abs(share - eps) < 3 * sd, share
+
+
+def test_exploration_is_reproducible_per_trigger_and_off_at_epsilon_zero() -> None:
+    def run(trigger: str, eps: float) -> list[tuple[str, bool]]:
+        out = blend(candidates(40), PRIOR, 10, epsilon=eps,
+                    rng=learn.exploration_rng("s", trigger))
+        return [(i["item_id"], bool(i.get("explore"))) for i in out]
+
+    assert run("t1", 0.3) == run("t1", 0.3)
+    assert run("t1", 0.3) != run("t2", 0.3)
+    assert not any(e for _, e in run("t1", 0.0))
+
+
+def test_blend_carries_the_scaled_features_the_learner_trains_on() -> None:
+    out = blend([Candidate("a", cf=2.0, content=0.5), Candidate("b", cf=1.0, content=1.0)],
+                {"cf": 1.0}, 10, features=True)
+    assert out[0]["features"] == {"cf": 1.0, "content": 0.5, "trending": 0.0, "llm": 0.0}
+    assert out[1]["features"] == {"cf": 0.5, "content": 1.0, "trending": 0.0, "llm": 0.0}
+    assert "features" not in blend([Candidate("a", cf=1.0)], {"cf": 1.0}, 10)[0]
+
+
+def test_feedback_join_labels_each_shown_item() -> None:
+    cfg = FeedbackSettings(window_s=60, join_window_s=100, grace_s=0, k=10)
+    store: dict = {}
+    join = FeedbackJoin(cfg, store, 0)
+    x = {"cf": 1.0, "content": 0.2, "trending": 0.0, "llm": 0.0}
+    imp = {"user_id": "u", "event_ts": 1000.0, "trigger_event_id": "t", "variant": "default",
+           "items": [{"item_id": i, "score": 1.0, "features": x} for i in "ABCD"]}
+    assert join.impression(imp, 10) == []
+    for eid, item, ts, kind, rating in [("e1", "A", 1010.0, "clicks", None),
+                                        ("e2", "B", 1020.0, "ratings", 2.0),
+                                        ("e3", "C", 1030.0, "ratings", 5.0),
+                                        ("e4", "D", 1200.0, "clicks", None)]:  # too late
+        ev = {"event_id": eid, "user_id": "u", "item_id": item, "ts": ts, "kind": kind}
+        if rating is not None:
+            ev["rating"] = rating
+        join.event(ev)
+    assert join.examples == []  # not final yet
+    later = {**imp, "user_id": "v", "event_ts": 1101.0, "trigger_event_id": "t2"}
+    join.impression(later, 10)
+    assert sorted((ex[1], ex[0]["cf"]) for ex in join.examples) == [
+        (0, 1.0), (0, 1.0), (1, 1.0), (1, 1.0)]
+    assert [y for _, y in join.examples] == [1, 0, 1, 0]  # A, B, C, D in item order
+
+
+def test_which_variants_learn() -> None:
+    on, off = LearnSettings(enabled=True), LearnSettings(enabled=False)
+    plain = VariantSettings(name="default", share=0.5)
+    pinned = VariantSettings(name="fixed", share=0.5, weight_cf=1.0)
+    assert learn.is_learned(plain, on) and not learn.is_learned(plain, off)
+    assert not learn.is_learned(pinned, on)
+    assert not learn.is_learned(plain.model_copy(update={"learned": False}), on)
+    assert learn.is_learned(pinned.model_copy(update={"learned": True}), on)
