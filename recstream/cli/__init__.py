@@ -49,13 +49,16 @@ def setup_logging(level: str = "INFO") -> None:
 def main() -> None:
     from recstream.cli import (  # noqa: F401 - registers
         ab,
+        bench,
         bench_scorer,
         broker,
         consume,
         eval,
         lag,
+        model,
         produce,
         scorer,
+        train_llm,
         up,
         worker,
     )

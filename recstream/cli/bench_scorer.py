@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from recstream.cli import JsonOpt, UserError, app
-
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks.")
-app.add_typer(bench_app, name="bench")
+from recstream.cli import JsonOpt, UserError
+from recstream.cli.bench import bench_app
 
 DEFAULT_DATASET = Path("../shared/datasets/ml-100k")
 

@@ -1,0 +1,290 @@
+"""``recstream bench``: end-to-end throughput and event→recommendation latency through the
+real broker, with the bare aiokafka ceiling measured in the same run; ``--sweep-users`` for
+cost per event and memory against the number of users. ``recstream bench scorer`` is the
+scorer's own benchmark (recstream/cli/bench_scorer.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from recstream.cli import BootstrapOpt, JsonOpt, UserError, app, settings
+from recstream.cli.up import stop_process
+
+logging.getLogger("aiokafka").setLevel(logging.ERROR)  # retries on fresh topics are noise
+
+bench_app = typer.Typer(help="Benchmarks: `recstream bench [OPTIONS]` runs the pipeline "
+                        "bench; `recstream bench scorer` the LLM scorer's.")
+app.add_typer(bench_app, name="bench")
+
+READY_TIMEOUT_S = 240.0  # worker start + catalogue replication; the scorer embeds the catalogue
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get_json(url: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return dict(json.load(r))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class BenchProcesses:
+    """A worker (and scorer) started for one bench run on fresh topics."""
+
+    prefix: str
+    worker: subprocess.Popen[bytes]
+    scorer: subprocess.Popen[bytes] | None
+    log: Path
+
+
+@contextmanager
+def local_broker(bootstrap: str | None) -> Iterator[str]:
+    """``bootstrap`` as given, or a fresh local broker on free ports, stopped and deleted
+    afterwards."""
+    if bootstrap:
+        yield bootstrap
+        return
+    from streams.broker import BrokerError, LocalBroker
+
+    port = _free_port()
+    broker = LocalBroker(settings().broker.on_port(port).model_copy(
+        update={"controller_port": _free_port()}))
+    shutil.rmtree(broker.data_dir, ignore_errors=True)
+    try:
+        broker.start(wait_s=120)
+    except BrokerError as e:
+        raise UserError(str(e)) from None
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+        shutil.rmtree(broker.data_dir, ignore_errors=True)
+        for f in (broker.properties_file, broker.log4j_file, broker.pid_file, broker.log_file):
+            f.unlink(missing_ok=True)
+
+
+@contextmanager
+def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir: Path,
+             loglevel: str) -> Iterator[BenchProcesses]:
+    """Fresh topics (a new prefix), the catalogue produced first, then a worker (and the
+    scorer) started as ``recstream up`` starts them; yields once they are ready."""
+    from streams.admin import ensure_topics
+    from streams.bench import produce_items
+    from streams.topics import topic_names
+
+    prefix = f"bench{uuid.uuid4().hex[:8]}-"
+    web, scorer_web = _free_port(), _free_port()
+    env = {**os.environ, "RECSTREAM_TOPICS__PREFIX": prefix,
+           "RECSTREAM_WORKER__DATA_DIR": str(workdir / prefix),
+           "RECSTREAM_SCORER__ENABLED": "true" if scorer else "false",
+           "RECSTREAM_SCORER__WEB_PORT": str(scorer_web)}
+    s = settings(bootstrap, topics={"prefix": prefix})
+    names = topic_names(s)
+    ensure_topics(bootstrap, names.all())
+    produce_items(bootstrap, names.items, items)
+    log = workdir / f"{prefix}log.txt"
+    out = log.open("wb")
+    cmd = [sys.executable, "-m", "recstream"]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        sc = None
+        if scorer:
+            sc = subprocess.Popen([*cmd, "scorer", "-b", bootstrap, "--loglevel", loglevel],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+            procs.append(sc)
+        w = subprocess.Popen([*cmd, "worker", "-b", bootstrap, "--web-port", str(web),
+                              "--loglevel", loglevel], env=env, stdout=out,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append(w)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            for proc in procs:
+                if proc.poll() is not None:
+                    raise UserError(f"a bench process exited with code {proc.returncode}; "
+                                    f"log: {log}\n{log.read_text()[-2000:]}")
+            h = _get_json(f"http://127.0.0.1:{web}/health") or {}
+            ok = h.get("ready") and h.get("items", 0) >= len(items)
+            if ok and scorer:
+                ok = bool((_get_json(f"http://127.0.0.1:{scorer_web}/health") or {})
+                          .get("ready"))
+            if ok:
+                break
+            if time.monotonic() > deadline:
+                raise UserError(f"the pipeline was not ready after {READY_TIMEOUT_S:.0f} s; "
+                                f"log: {log}")
+            time.sleep(0.5)
+        yield BenchProcesses(prefix, w, sc, log)
+    finally:
+        for proc in reversed(procs):
+            stop_process(proc)
+        out.close()
+
+
+@contextmanager
+def py_spy(pid: int, path: Path | None) -> Iterator[None]:
+    """Sample ``pid`` with py-spy into ``path`` (.svg flame graph, .json speedscope, other:
+    collapsed stacks) while the block runs; nothing when ``path`` is None."""
+    if path is None:
+        yield
+        return
+    fmt = {".svg": "flamegraph", ".json": "speedscope"}.get(path.suffix, "raw")
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    spy = subprocess.Popen([exe, "record", "--pid", str(pid), "-o", str(path), "-f", fmt,
+                            "--rate", "200", "--nonblocking"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        with suppress(subprocess.TimeoutExpired):
+            spy.wait(60)
+        stop_process(spy, 5)
+
+
+def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, items: int,
+             scorer: bool, seed: int, with_ceiling: bool, idle_s: float, max_wait_s: float,
+             loglevel: str, profile: Path | None = None) -> dict[str, Any]:
+    """One bench run on fresh topics: ceiling first (nothing else running), then the pipeline."""
+    from recstream.bench.procstat import cpu_seconds, peak_rss_mb
+    from recstream.bench.summary import bench_result
+    from recstream.bench.synthetic import make_workload
+    from streams.bench import ceiling, drive
+    from streams.topics import topic_names
+
+    work = make_workload(events, users, items, seed)
+    partitions = settings().topics.partitions
+    baseline = None
+    if with_ceiling:
+        base = ceiling(bootstrap, f"bench{uuid.uuid4().hex[:8]}-", partitions, work.events,
+                       idle_s=idle_s)
+        baseline = base.throughput_eps()
+    workdir = Path(tempfile.mkdtemp(prefix="recstream-bench-"))
+    try:
+        with pipeline(bootstrap, work.items, scorer, workdir, loglevel) as p:
+            names = topic_names(settings(bootstrap, topics={"prefix": p.prefix}))
+            topics = dict(zip(("clicks", "purchases", "ratings"), names.inputs, strict=True))
+            cpu0 = cpu_seconds(p.worker.pid)
+            import asyncio
+
+            with py_spy(p.worker.pid, profile):
+                delivery = asyncio.run(drive(bootstrap, work.events, topics,
+                                             names.recommendations, names.partitions, rate,
+                                             idle_s=idle_s, max_wait_s=max_wait_s))
+            cpu1 = cpu_seconds(p.worker.pid)
+            rss = peak_rss_mb(p.worker.pid)
+        cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+        result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
+                              users=users, items=items, cpu_s=cpu, scorer=scorer)
+        result["users_seen"] = work.users_seen
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench(
+    ctx: typer.Context,
+    bootstrap: BootstrapOpt = None,
+    json_out: JsonOpt = False,
+    rate: Annotated[str, typer.Option(help="Events/s to produce, or 'max' (as fast as "
+                                      "possible).")] = "1000",
+    events: Annotated[int, typer.Option(min=1, help="Events to produce.")] = 5000,
+    users: Annotated[int, typer.Option(min=1, help="Users (Zipf activity).")] = 1000,
+    items: Annotated[int, typer.Option(min=1, help="Catalogue items (Zipf popularity).")
+                     ] = 1000,
+    scorer: Annotated[bool, typer.Option("--scorer/--no-scorer", help="Run the LLM scorer "
+                      "(CPU unless a GPU is present) in the pipeline.")] = True,
+    ceiling: Annotated[bool, typer.Option("--ceiling/--no-ceiling", help="Measure the bare "
+                       "aiokafka consume→produce ceiling in the same run.")] = True,
+    sweep_users: Annotated[str | None, typer.Option(help="Comma-separated user counts: one "
+                           "run each (no ceiling), then a table of worker CPU µs per event "
+                           "and peak RSS.", show_default=False)] = None,
+    events_per_user: Annotated[float, typer.Option(help="Sweep: events per user, capped by "
+                               "--events.")] = 20.0,
+    seed: Annotated[int, typer.Option(help="Workload seed.")] = 0,
+    idle_s: Annotated[float, typer.Option(help="Stop waiting when no recommendation arrived "
+                      "for this long (s).")] = 20.0,
+    max_wait_s: Annotated[float, typer.Option(help="Longest wait after the last event is "
+                          "sent (s); what has not arrived then is reported missing.")] = 120.0,
+    profile: Annotated[Path | None, typer.Option(help="py-spy the worker during the run "
+                       "into this file (.svg flame graph, .json speedscope, else collapsed "
+                       "stacks).", show_default=False)] = None,
+    loglevel: Annotated[str, typer.Option(help="Worker and scorer log level.")] = "warning",
+) -> None:
+    """Pipeline throughput and event→recommendation latency against the bare-client ceiling.
+
+    Starts a local broker on free ports (unless --bootstrap-server), fresh topics, a worker
+    and the scorer; produces synthetic events at --rate and reads `recommendations`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from recstream.bench.summary import parse_counts, parse_rate, sweep_table
+
+    try:
+        r = parse_rate(rate)
+        counts = parse_counts(sweep_users) if sweep_users else None
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    common = {"rate": r, "items": items, "scorer": scorer, "seed": seed, "idle_s": idle_s,
+              "max_wait_s": max_wait_s, "loglevel": loglevel}
+    with local_broker(bootstrap) as boot:
+        if counts is None:
+            res = run_once(boot, events=events, users=users, with_ceiling=ceiling,
+                           profile=profile, **common)
+            _print_run(res, json_out)
+            return
+        rows = []
+        for u in counts:
+            n = max(1, min(events, round(u * events_per_user)))
+            if not json_out:
+                typer.echo(f"users {u:,}: {n:,} events…", err=True)
+            rows.append(run_once(boot, events=n, users=u, with_ceiling=False, **common))
+    typer.echo(json.dumps(rows) if json_out else sweep_table(rows))
+
+
+def _print_run(res: dict[str, Any], json_out: bool) -> None:
+    keys = ("rate", "events", "throughput_eps", "baseline_eps", "ratio", "latency_ms",
+            "rss_mb", "users", "items")
+    if json_out:
+        typer.echo(json.dumps({**{k: res[k] for k in keys},
+                               **{k: v for k, v in res.items() if k not in keys}}))
+        return
+    lat = res["latency_ms"]
+    typer.echo(
+        f"events {res['events']:,} at {res['rate']} events/s, {res['users']:,} users, "
+        f"{res['items']:,} items, scorer {'on' if res['scorer'] else 'off'}\n"
+        f"  pipeline   {res['throughput_eps']:>10,.1f} events/s "
+        f"({res['received']:,} recommendations, {res['missing']:,} missing)\n"
+        f"  ceiling    {res['baseline_eps'] or 0:>10,.1f} events/s (bare aiokafka "
+        f"consume→produce)\n"
+        f"  ratio      {res['ratio'] or 0:>10.3f}\n"
+        f"  latency ms p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}\n"
+        f"  worker     {res['cpu_us_per_event'] or 0:,.0f} µs CPU/event, peak RSS "
+        f"{res['rss_mb']} MB")

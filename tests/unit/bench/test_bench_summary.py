@@ -1,0 +1,100 @@
+"""Bench figures: rate parsing, latency percentiles, throughput, CPU per event, /proc parsing."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from recstream.bench.procstat import (
+    cpu_seconds,
+    cpu_seconds_from_stat,
+    peak_rss_mb,
+    peak_rss_mb_from_status,
+)
+from recstream.bench.summary import (
+    Delivery,
+    bench_result,
+    cpu_us_per_event,
+    flatness,
+    latency_ms,
+    parse_counts,
+    parse_rate,
+    sweep_table,
+)
+
+
+def test_parse_rate() -> None:
+    assert parse_rate("max") is None and parse_rate(" MAX ") is None
+    assert parse_rate("1000") == 1000.0 and parse_rate("2.5") == 2.5
+    for bad in ("0", "-3", "fast"):
+        with pytest.raises(ValueError):
+            parse_rate(bad)
+
+
+def test_parse_counts() -> None:
+    assert parse_counts("1000,100_000, 1e6") == [1000, 100_000, 1_000_000]
+    for bad in ("0", "10,x", "1.5"):
+        with pytest.raises(ValueError):
+            parse_counts(bad)
+
+
+def test_latency_percentiles_in_ms() -> None:
+    lat = latency_ms([i / 1000 for i in range(1, 101)])  # 1..100 ms
+    assert lat == {"p50": 50.5, "p95": 95.05, "p99": 99.01, "max": 100.0}
+    assert latency_ms([]) == {"p50": None, "p95": None, "p99": None, "max": None}
+
+
+def test_delivery_counts_throughput_and_latency() -> None:
+    d = Delivery(produced={"a": 10.0, "b": 10.5, "c": 11.0, "d": 11.5},
+                 arrived={"a": 10.1, "b": 10.7, "c": 12.0, "zz": 12.5})
+    assert d.received == 3 and d.missing == 1  # "zz" is not ours, "d" never came
+    assert sorted(d.latencies_s()) == pytest.approx([0.1, 0.2, 1.0])
+    assert d.throughput_eps() == pytest.approx(3 / 2.0)  # first produce 10.0, last 12.0
+    assert Delivery({"a": 1.0}, {}).throughput_eps() == 0.0
+
+
+def test_bench_result_ratio_and_cost() -> None:
+    d = Delivery({"a": 0.0, "b": 0.0}, {"a": 0.5, "b": 1.0})
+    r = bench_result(rate=None, delivery=d, baseline_eps=8.0, rss_mb=100.0, users=5,
+                     items=3, cpu_s=0.01, scorer=True)
+    assert r["rate"] == "max" and r["events"] == 2 and r["throughput_eps"] == 2.0
+    assert r["ratio"] == 0.25
+    assert r["cpu_us_per_event"] == 5000.0
+    assert r["latency_ms"]["max"] == 1000.0
+    assert bench_result(rate=100.0, delivery=d, baseline_eps=None, rss_mb=None, users=1,
+                        items=1, cpu_s=None, scorer=False)["ratio"] is None
+
+
+def test_cpu_per_event_and_flatness() -> None:
+    assert cpu_us_per_event(0.5, 1000) == 500.0
+    assert cpu_us_per_event(0.5, 0) is None
+    assert flatness([100.0, 100.0]) == 0.0
+    assert flatness([80.0, 120.0]) == pytest.approx(0.2)
+    assert flatness([]) is None
+
+
+def test_sweep_table_says_whether_cost_is_flat() -> None:
+    rows = [{"users": 1000, "events": 500, "users_seen": 300, "throughput_eps": 90.0,
+             "cpu_us_per_event": 1000.0, "rss_mb": 200.0, "missing": 0},
+            {"users": 1_000_000, "events": 500, "users_seen": 480, "throughput_eps": 60.0,
+             "cpu_us_per_event": 2000.0, "rss_mb": 210.0, "missing": 3}]
+    table = sweep_table(rows)
+    assert "| 1,000,000 | 500 | 480 | 60.0 | 2,000 | 210 | 3 |" in table
+    assert "± 33 %" in table and "NOT flat" in table
+
+
+STAT = ("4242 (python -m x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 "
+        "250 50 0 0 20 0 3 0 100 1000000 5000 18446744073709551615")
+
+
+def test_proc_parsing() -> None:
+    assert cpu_seconds_from_stat(STAT, clk_tck=100) == 3.0  # (250 + 50) ticks
+    assert peak_rss_mb_from_status("Name:\tx\nVmHWM:\t  204800 kB\nVmRSS:\t 1 kB\n") == 200.0
+    assert peak_rss_mb_from_status("Name:\tx\n") is None
+
+
+def test_proc_of_this_process() -> None:
+    assert (cpu_seconds(os.getpid()) or 0) > 0
+    assert (peak_rss_mb(os.getpid()) or 0) > 10
+    assert cpu_seconds(2**22 + 12345) is None
