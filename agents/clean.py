@@ -1,7 +1,10 @@
 """clean: validate raw events, drop duplicates, dead-letter the rest.
 
-In: clicks, purchases, ratings (raw bytes, key user id). Out: events (key user id),
-dead-letters. Table: event_ids (event_id -> ts, de-duplication).
+In: clicks, purchases, ratings (raw bytes, key user id). Out: events (key: the user's
+pseudonym; user and event ids pseudonymised, the raw pair sealed, recstream.core.privacy),
+dead-letters (key: the input record's key). Table: event_ids (event_id -> ts, de-duplication).
+Values arrive as raw bytes (no Faust deserialiser), so invalid UTF-8 or JSON reaches
+:func:`parse` and is dead-lettered instead of failing inside the consumer.
 """
 
 from __future__ import annotations
@@ -9,18 +12,46 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from typing import Any
 
-from recstream.core.events import Invalid, Limits, parse
+from recstream.core.events import Invalid, parse, worker_limits
+from recstream.core.privacy import pseudonymise_event
 from streams.app import Pipeline
 from streams.metrics import trace
 
 log = logging.getLogger(__name__)
 UNKNOWN_ITEM_WAIT_S = 2.0  # how long an unknown item may take to reach this worker's replica
+# A barrier that started this long after an event was produced saw every item appended before
+# it (the margin covers producer clock skew): later unknown items of such events skip the wait.
+BARRIER_MARGIN_S = 1.0
+
+
+def dead_letter(bad: Invalid, msg: Any, raw: bytes | None, keep_bytes: int) -> dict[str, Any]:
+    """The dead-letter record: reason, where the input was, and its bytes (base64, at most
+    ``keep_bytes`` of them so an oversized input still fits in a Kafka record)."""
+    data = raw or b""
+    return {"reason": bad.reason, "detail": bad.detail, "topic": msg.topic,
+            "partition": msg.partition, "offset": msg.offset,
+            "raw": base64.b64encode(data[:keep_bytes]).decode(), "raw_size": len(data),
+            "truncated": len(data) > keep_bytes, "ts": time.time()}
 
 
 def register(p: Pipeline) -> None:
     kinds = dict(zip(p.names.inputs, ("clicks", "purchases", "ratings"), strict=True))
     w = p.settings.worker
+    barrier = {"started": 0.0}  # wall clock (s) of the last completed replica barrier's start
+
+    async def known_item(item_id: str, produced_s: float | None) -> bool:
+        """Whether ``item_id`` is in the catalogue, waiting for the replica to read what the
+        items topic holds now unless a barrier begun after the event was produced has
+        already done so (a burst of unknown items then costs one barrier, not one each)."""
+        if item_id in p.view.catalogue:
+            return True
+        if produced_s is None or produced_s + BARRIER_MARGIN_S > barrier["started"]:
+            started = time.time()
+            if await p.replica.wait_caught_up(UNKNOWN_ITEM_WAIT_S):
+                barrier["started"] = started
+        return item_id in p.view.catalogue
 
     @p.app.agent(p.raw_events, name="clean")
     async def clean_events(stream):  # type: ignore[no-untyped-def]
@@ -28,19 +59,23 @@ def register(p: Pipeline) -> None:
         async for ev in stream.events():
             msg, received = ev.message, time.time()
             try:
-                event = parse(ev.value, kinds[msg.topic],
-                              Limits(time.time(), w.max_future_s, w.max_event_age_s))
-                if event["item_id"] not in p.view.catalogue:
-                    await p.replica.wait_caught_up(UNKNOWN_ITEM_WAIT_S)
-                    if event["item_id"] not in p.view.catalogue:
-                        raise Invalid("unknown_item", event["item_id"])
+                try:
+                    event = parse(ev.value, kinds[msg.topic], worker_limits(w, received))
+                except Invalid:
+                    raise
+                except Exception as e:  # a parser bug must not stop the stream either
+                    log.exception("unprocessable topic=%s partition=%s offset=%s", msg.topic,
+                                  msg.partition, msg.offset)
+                    raise Invalid("unprocessable", type(e).__name__) from None
+                if not await known_item(event["item_id"], msg.timestamp or None):
+                    raise Invalid("unknown_item", event["item_id"])
             except Invalid as bad:
                 p.metrics.dead_letter(bad.reason)
-                await p.dead_letters.send(key=msg.key, value={
-                    "reason": bad.reason, "detail": bad.detail, "topic": msg.topic,
-                    "partition": msg.partition, "offset": msg.offset,
-                    "raw": base64.b64encode(ev.value or b"").decode(), "ts": time.time()})
+                await p.dead_letters.send(key=msg.key,
+                                          value=dead_letter(bad, msg, ev.value, w.max_event_bytes))
                 continue
+            # privacy: from here on (tables, topics, logs) only pseudonyms; raw ids sealed
+            event = pseudonymise_event(p.privacy_key, event)
             if p.event_ids.get(event["event_id"]) is not None:
                 p.metrics.event("clean", "duplicate")
                 log.debug("duplicate event_id=%s", event["event_id"])
