@@ -1,6 +1,7 @@
 """clean: validate raw events, drop duplicates, dead-letter the rest.
 
-In: clicks, purchases, ratings (raw bytes, key user id). Out: events (key user id),
+In: clicks, purchases, ratings (raw bytes, key user id). Out: events (key: the user's
+pseudonym; user and event ids pseudonymised, the raw pair sealed, recstream.core.privacy),
 dead-letters (key: the input record's key). Table: event_ids (event_id -> ts, de-duplication).
 Values arrive as raw bytes (no Faust deserialiser), so invalid UTF-8 or JSON reaches
 :func:`parse` and is dead-lettered instead of failing inside the consumer.
@@ -14,6 +15,7 @@ import time
 from typing import Any
 
 from recstream.core.events import Invalid, parse, worker_limits
+from recstream.core.privacy import pseudonymise_event
 from streams.app import Pipeline
 from streams.metrics import trace
 
@@ -72,6 +74,8 @@ def register(p: Pipeline) -> None:
                 await p.dead_letters.send(key=msg.key,
                                           value=dead_letter(bad, msg, ev.value, w.max_event_bytes))
                 continue
+            # privacy: from here on (tables, topics, logs) only pseudonyms; raw ids sealed
+            event = pseudonymise_event(p.privacy_key, event)
             if p.event_ids.get(event["event_id"]) is not None:
                 p.metrics.event("clean", "duplicate")
                 log.debug("duplicate event_id=%s", event["event_id"])

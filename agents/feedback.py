@@ -4,17 +4,22 @@ In: recommendations (impressions) and events (validated clicks/purchases/ratings
 by user id and co-partitioned, read by one stream so a user's join runs on one worker. Out:
 metrics (key variant): one record per closed (tumbling window, variant, partition). Table:
 feedback (``<partition>/u/<user>`` pending impressions and recent events, ``<partition>/meta``
-watermark and window accumulators; see recstream.core.feedback). With learn.enabled, the
+watermark and window accumulators; see recstream.core.feedback). Users are joined by
+pseudonym: the impression's producer ids are pseudonymised like the clean stage does. Also
+in: forget (erasure requests), which delete the user's pending state here. With learn.enabled, the
 training examples of impressions made final go to ``<app id>-learn-examples`` (agents/learn.py).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from recstream.core.feedback import FeedbackJoin
 from recstream.core.learn import MODEL_KEY
+from recstream.core.privacy import event_pseudonym, pseudonym
 from streams.app import Pipeline
+from streams.erasure import purge_partition
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +27,25 @@ log = logging.getLogger(__name__)
 def register(p: Pipeline) -> None:
     cfg = p.settings.feedback
     joins: dict[int, FeedbackJoin] = {}
-    source = p.app.topic(p.names.events, p.names.recommendations, key_type=str,
-                         key_serializer="raw", value_serializer="json")
+    source = p.app.topic(p.names.events, p.names.recommendations, p.names.forget,
+                         key_type=str, key_serializer="raw", value_serializer="json")
+    key = p.privacy_key
 
     @p.app.agent(source, name="feedback")
     async def join_feedback(stream):  # type: ignore[no-untyped-def]
         async for ev in stream.events():
             msg = ev.message
             join = joins.setdefault(msg.partition, FeedbackJoin(cfg, p.feedback, msg.partition))
+            if msg.topic == p.names.forget:
+                await forget_feedback(p, join, ev.value)
+                continue
             if msg.topic != p.names.recommendations:
                 join.event(ev.value)
                 continue
             late = join.late
-            for record in join.impression(ev.value, len(p.view.catalogue)):
+            imp = {**ev.value, "user_id": pseudonym(key, str(ev.value["user_id"])),
+                   "trigger_event_id": event_pseudonym(key, str(ev.value["trigger_event_id"]))}
+            for record in join.impression(imp, len(p.view.catalogue)):
                 log.info("event=feedback_window variant=%s partition=%s start=%s "
                          "impressions=%s ctr=%s", record["variant"], record["partition"],
                          record["window_start"], record["impressions"], record["ctr"])
@@ -46,3 +57,21 @@ def register(p: Pipeline) -> None:
             join.examples = []
             if join.late > late:
                 p.metrics.feedback_late(str(ev.value.get("variant", "default")))
+
+
+async def forget_feedback(p: Pipeline, join: FeedbackJoin, req: dict[str, Any]) -> None:
+    """Delete a forgotten user's pending impressions and events (``<p>/u/<user>``) and their
+    deadline in ``<p>/meta``; the window sums they already fed stay (no user in them)."""
+    user, rid = req["user"], req["request_id"]
+    removed = {"feedback_state": 0}
+    ukey, mkey = f"{join.partition}/u/{user}", f"{join.partition}/meta"
+    if p.feedback.get(ukey) is not None:
+        del p.feedback[ukey]
+        removed["feedback_state"] = 1
+    meta = p.feedback.get(mkey)
+    if meta and user in meta.get("due", {}):
+        p.feedback[mkey] = {**meta, "due": {u: d for u, d in meta["due"].items() if u != user}}
+    await purge_partition(p.feedback, join.partition)
+    await p.forget_replies.send(key=rid, value={
+        "request_id": rid, "stage": "feedback", "partition": join.partition,
+        "removed": removed})

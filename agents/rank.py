@@ -15,8 +15,9 @@ import time
 from recstream.core import ab
 from recstream.core.candidates import Candidate
 from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
+from recstream.core.privacy import SEALED, raw_ids
 from recstream.core.rank import blend
-from streams.app import Pipeline
+from streams.app import Pipeline, current_partition
 
 
 def register(p: Pipeline) -> None:
@@ -29,9 +30,13 @@ def register(p: Pipeline) -> None:
     @p.app.agent(p.candidates, name="rank")
     async def rank_and_publish(stream):  # type: ignore[no-untyped-def]
         async for msg in stream:
-            user = msg["user_id"]
-            variant = ab.assign(user, variants).name
-            seen = (p.profiles.get(user) or {}).get("items", {})
+            user = msg["user_id"]  # the pseudonym; the producer's ids are sealed in the msg
+            raw_user, raw_event = raw_ids(p.privacy_key, msg)
+            variant = ab.assign(raw_user, variants).name  # the same bucket as before privacy
+            profile = p.profiles.get(user)
+            if profile is None:  # forgotten (agents/profile.py) while this event was in flight
+                continue
+            seen = profile.get("items", {})
             cands = [Candidate(**c) for c in msg["items"]]
             llm = msg.get("llm_scores")  # None: no scorer configured, or it did not answer
             for c in cands:
@@ -44,14 +49,19 @@ def register(p: Pipeline) -> None:
                            "rng": exploration_rng(lc.seed, msg["event_id"])}
             items = blend(cands, w, rc.top_n, seen, features=p.learner is not None, **explore)
             record = {
-                "user_id": user, "items": items,
+                "user_id": raw_user, "items": items,
                 "variant": variant, **extra,
                 "explore": any(i.get("explore") for i in items),
                 "model_version": f"{p.model_version}+{msg['llm_model']}" if llm
                 else p.model_version,
-                "trigger_event_id": msg["event_id"], "event_ts": msg["ts"],
+                "trigger_event_id": raw_event, "event_ts": msg["ts"],
                 "published_ts": time.time(), "degraded": bool(msg.get("degraded")),
             }
-            p.latest[user] = record
-            await p.recommendations.send(key=user, value=record)
+            # stored form: pseudonyms + sealed ids (streams/web.py restores the producer's)
+            p.latest[user] = {**record, "user_id": user, "trigger_event_id": msg["event_id"],
+                              SEALED: msg.get(SEALED)}
+            # keyed by the producer's id, on the pseudonym's partition: co-partitioned with
+            # events for the feedback join
+            await p.recommendations.send(key=raw_user, value=record,
+                                         partition=current_partition())
             p.metrics.published(record, msg)

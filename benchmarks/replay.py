@@ -92,7 +92,8 @@ def main() -> None:
     try:
         names = topic_names(s)
         ensure_topics(s.bootstrap, names.all())
-        env = {**os.environ, "RECSTREAM_WORKER__DATA_DIR": str(tmp)}
+        env = {"RECSTREAM_PRIVACY__KEY": os.urandom(16).hex(),  # workers need one
+               **os.environ, "RECSTREAM_WORKER__DATA_DIR": str(tmp)}
         # BENCH_LOG=FILE keeps the worker's log (BENCH_LOGLEVEL, default error)
         log = open(os.environ["BENCH_LOG"], "wb") if "BENCH_LOG" in os.environ else None  # noqa: SIM115
         worker = subprocess.Popen(

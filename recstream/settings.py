@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 #: The repository (or install) root: local broker files and state live beneath it.
@@ -201,6 +201,10 @@ class WorkerSettings(BaseModel):
     standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
                                   "partition kept warm on other workers for fast fail-over. "
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
+    admin_token: SecretStr | None = Field(None, description="Bearer token that state-changing "
+                                          "HTTP endpoints (POST /forget/{user_id}) require; "
+                                          "unset = those endpoints answer 401. "
+                                          "Env RECSTREAM_WORKER__ADMIN_TOKEN.")
 
 
 class ScorerSettings(BaseModel):
@@ -233,6 +237,29 @@ class ScorerSettings(BaseModel):
                           "Env RECSTREAM_SCORER__WEB_PORT.")
 
 
+class PrivacySettings(BaseModel):
+    """Pseudonymous ids and erasure (recstream/core/privacy.py). Workers and ``recstream
+    forget`` refuse to run without a key; ``recstream up`` creates a local demo key file."""
+
+    key: SecretStr | None = Field(None, description="Secret HMAC key (at least 16 bytes) "
+                                  "that pseudonymises user and event ids in everything "
+                                  "recstream stores. Changing it orphans all stored state. "
+                                  "Env RECSTREAM_PRIVACY__KEY.")
+    key_file: Path | None = Field(None, description="File holding the key (used when key is "
+                                  "unset). Env RECSTREAM_PRIVACY__KEY_FILE.")
+    compaction_configs: dict[str, str] = Field(
+        default_factory=lambda: {"max.compaction.lag.ms": "86400000",
+                                 "delete.retention.ms": "86400000"},
+        description="Kafka topic configs of the compacted topics recstream creates (table "
+        "changelogs, user-sketches), applied when they are created: they bound how long a "
+        "forgotten user's records outlive their tombstones (default: compacted within a "
+        "day, tombstones dropped a day later). Env RECSTREAM_PRIVACY__COMPACTION_CONFIGS "
+        "(JSON).")
+    forget_timeout_s: float = Field(30.0, gt=0, description="How long `recstream forget` and "
+                                    "POST /forget wait for every stage's report (s). "
+                                    "Env RECSTREAM_PRIVACY__FORGET_TIMEOUT_S.")
+
+
 class Settings(BaseSettings):
     """Everything recstream can be told. Env vars use the RECSTREAM_ prefix."""
 
@@ -250,6 +277,7 @@ class Settings(BaseSettings):
     scorer: ScorerSettings = ScorerSettings()
     ab: ABSettings = ABSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    privacy: PrivacySettings = PrivacySettings()
     learn: LearnSettings = LearnSettings()
 
     @property

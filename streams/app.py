@@ -11,6 +11,7 @@ from typing import Any
 
 import faust
 
+from recstream.core.privacy import load_key
 from recstream.settings import Settings
 from streams.metrics import PipelineMetrics
 from streams.replica import Replica
@@ -47,6 +48,9 @@ class Pipeline:
     scoring: ScoreClient | None = None  # the LLM scorer's client when scorer.enabled
     feedback: Any = None  # Table "<partition>/..." -> feedback join state (agents/feedback.py)
     metrics_out: Any = None  # the `metrics` contract topic (key: variant)
+    privacy_key: bytes = b""  # privacy.key: pseudonyms and sealed ids (recstream.core.privacy)
+    forget: Any = None  # erasure requests (key: user pseudonym; agents/profile.py, feedback.py)
+    forget_replies: Any = None  # each stage's erasure report (key: request id)
     # learned blend (agents/learn.py), only with learn.enabled: training-example topic, the
     # changelog-backed model table, and every worker's replica of the latest model state
     learn_examples: Any = None
@@ -58,7 +62,23 @@ def broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip()]
 
 
+def current_partition() -> int:
+    """The partition of the message the calling agent is processing (to send an output,
+    keyed by a raw id, to the partition its pseudonymous input came from)."""
+    event = faust.current_event()
+    assert event is not None, "outside an agent"
+    return int(event.message.partition)
+
+
+def privacy_key(settings: Settings) -> bytes:
+    """``privacy.key`` (or the key file's) bytes; raises
+    :class:`recstream.core.privacy.MissingKey` when none is configured."""
+    secret = settings.privacy.key
+    return load_key(secret.get_secret_value() if secret else None, settings.privacy.key_file)
+
+
 def create_pipeline(settings: Settings) -> Pipeline:
+    key = privacy_key(settings)  # before anything starts: no key, no worker
     w = settings.worker
     names = topic_names(settings)
     datadir = w.data_dir / f"{settings.group_id}-{w.web_port}"
@@ -93,7 +113,8 @@ def create_pipeline(settings: Settings) -> Pipeline:
 
     def table(name: str, **kw: Any) -> Any:
         return app.Table(name, default=None, key_type=bytes,  # raw UTF-8 keys, as producers send
-                         partitions=names.partitions, **kw)
+                         partitions=names.partitions,
+                         extra_topic_configs=settings.privacy.compaction_configs, **kw)
 
     term_index = table("term_index")
     view = ReplicatedView(names, term_index.changelog_topic.get_topic_name())
@@ -108,8 +129,11 @@ def create_pipeline(settings: Settings) -> Pipeline:
         latest=table("latest_recommendations"), view=view, replica=replica,
         metrics=PipelineMetrics(settings.group_id, settings.bootstrap),
         feedback=app.Table("feedback", default=None, key_type=str,
-                           partitions=names.partitions),
+                           partitions=names.partitions,
+                           extra_topic_configs=settings.privacy.compaction_configs),
         metrics_out=json_topic(names.metrics),
+        privacy_key=key, forget=json_topic(names.forget),
+        forget_replies=json_topic(names.forget_replies),
     )
 
     if settings.learn.enabled:

@@ -26,6 +26,9 @@ class TopicNames:
     partitions: int
     score_requests: str = ""  # LLM score requests to the scorer group (key: user)
     score_replies: str = ""  # the scorer's answers (key: user)
+    forget: str = ""  # erasure requests (key: user pseudonym, co-partitioned with events)
+    forget_replies: str = ""  # each stage's erasure report (key: request id)
+    compact_config: tuple[tuple[str, str], ...] = ()  # privacy.compaction_configs
 
     @property
     def inputs(self) -> tuple[str, str, str]:
@@ -36,9 +39,11 @@ class TopicNames:
         p = self.partitions
         plain = [self.clicks, self.purchases, self.ratings, self.recommendations,
                  self.dead_letters, self.metrics, self.events, self.profiled, self.candidates,
-                 self.index_updates, *(t for t in (self.score_requests, self.score_replies) if t)]
+                 self.index_updates, *(t for t in (self.score_requests, self.score_replies,
+                                                   self.forget, self.forget_replies) if t)]
         return [(t, p, {}) for t in plain] + [(self.items, p, COMPACT),
-                                               (self.sketches, p, COMPACT)]
+                                               (self.sketches, p, {**dict(self.compact_config),
+                                                                   **COMPACT})]
 
 
 def topic_names(settings: Settings) -> TopicNames:
@@ -52,4 +57,6 @@ def topic_names(settings: Settings) -> TopicNames:
         candidates=internal + "candidates", index_updates=internal + "index-updates",
         sketches=internal + "user-sketches", partitions=t.partitions,
         score_requests=internal + "score-requests", score_replies=internal + "score-replies",
+        forget=internal + "forget", forget_replies=internal + "forget-replies",
+        compact_config=tuple(sorted(settings.privacy.compaction_configs.items())),
     )

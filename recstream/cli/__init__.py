@@ -54,6 +54,7 @@ def main() -> None:
         broker,
         consume,
         eval,
+        forget,
         lag,
         model,
         produce,

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from recstream.cli import BootstrapOpt, UserError, app, settings
+from recstream.settings import Settings
 
 
 class _Stop(Exception):
@@ -33,6 +34,30 @@ def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def demo_key_env(s: Settings) -> dict[str, str]:
+    """Environment giving workers a privacy key: none when one is configured, else the
+    local demo key file beside the worker state (created, mode 0600, on first use)."""
+    from recstream.core.privacy import MissingKey, new_key
+    from streams.app import privacy_key
+
+    try:
+        privacy_key(s)
+        return {}
+    except MissingKey:
+        pass
+    path = s.worker.data_dir.parent / "privacy.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_key() + "\n")
+        typer.echo(f"privacy: created a local demo key at {path} (pseudonymises user ids; "
+                   "set RECSTREAM_PRIVACY__KEY for real deployments)")
+    else:
+        typer.echo(f"privacy: using the local demo key at {path}")
+    return {"RECSTREAM_PRIVACY__KEY_FILE": str(path)}
 
 
 @app.command()
@@ -74,8 +99,8 @@ def up(
     old = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     worker = scorer = None
     try:
-        ensure_topics(s.bootstrap, topic_names(s).all())
-        env = {**os.environ}
+        ensure_topics(s.bootstrap, topic_names(s).all(), security=s.security)
+        env = {**os.environ, **demo_key_env(s)}
         if not no_scorer:  # the worker asks the scorer; degraded records while it loads
             env["RECSTREAM_SCORER__ENABLED"] = "true"
             scorer = subprocess.Popen(

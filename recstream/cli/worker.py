@@ -8,6 +8,20 @@ from typing import Annotated
 import typer
 
 from recstream.cli import BootstrapOpt, UserError, app, settings
+from recstream.settings import Settings
+
+
+def require_privacy_key(s: Settings) -> None:
+    """Refuse to run without ``privacy.key``: stored user ids are keyed pseudonyms."""
+    from recstream.core.privacy import MissingKey
+    from streams.app import privacy_key
+
+    try:
+        privacy_key(s)
+    except MissingKey as e:
+        raise UserError(f"{e}; workers store user ids only as keyed pseudonyms: set "
+                        "RECSTREAM_PRIVACY__KEY (16+ bytes) or RECSTREAM_PRIVACY__KEY_FILE "
+                        "(`recstream up` makes a local demo key)") from None
 
 
 @app.command()
@@ -27,6 +41,7 @@ def worker(
 
     worker_cfg = {k: v for k, v in {"web_port": web_port, "data_dir": data_dir}.items() if v}
     s = settings(bootstrap, worker=worker_cfg or None)
+    require_privacy_key(s)
     try:
         wait_for_broker(s.bootstrap, timeout_s=30)
     except Exception:

@@ -37,6 +37,7 @@ ML100K = Path("/work/shared/datasets/ml-100k")
 STOP_TIMEOUT_S = 20.0
 HEALTH_TIMEOUT_S = 90.0
 LOG_TAIL_LINES = 80
+TEST_PRIVACY_KEY = "test-privacy-key-0123456789abcdef"  # workers refuse to run without one
 
 _LIVE: set[subprocess.Popen[bytes]] = set()  # every worker not yet reaped, for atexit
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
@@ -91,7 +92,8 @@ class Worker:
 
     def start(self) -> Worker:
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        env = {**os.environ, "RECSTREAM_TOPICS__PREFIX": self.prefix, **self.env_extra}
+        env = {**os.environ, "RECSTREAM_TOPICS__PREFIX": self.prefix,
+               "RECSTREAM_PRIVACY__KEY": TEST_PRIVACY_KEY, **self.env_extra}
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
         env.pop("RECSTREAM_CONFIG", None)
