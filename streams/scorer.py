@@ -27,8 +27,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from recstream.llm.batching import MicroBatcher
 from recstream.llm.model import Encoder
+from recstream.llm.pairwise import PairScorer, score_pairwise
 from recstream.llm.scoring import ItemEmbeddings, ScoreRequest, score_batch
-from recstream.settings import Settings
+from recstream.settings import ScorerSettings, Settings
 from streams.admin import ensure_topics, partition_counts
 from streams.topics import topic_names
 
@@ -37,12 +38,19 @@ MAX_IN_FLIGHT = 1024
 
 
 class ScorerService:
-    def __init__(self, settings: Settings, encoder: Encoder) -> None:
+    """``encoder``: an :class:`Encoder` for ``scorer.mode = "bi"``, a :class:`PairScorer` for
+    ``"pairwise"`` (see :func:`load_scoring_model`)."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | PairScorer) -> None:
         self.s = settings
         self.cfg = settings.scorer
         self.names = topic_names(settings)
+        want = PairScorer if self.cfg.mode == "pairwise" else Encoder
+        if not isinstance(encoder, want):
+            raise TypeError(f"scorer.mode={self.cfg.mode!r} needs a {want.__name__}")
         self.encoder = encoder
-        self.items = ItemEmbeddings(encoder, batch_size=self.cfg.max_batch)
+        self.items = ItemEmbeddings(encoder if isinstance(encoder, Encoder) else None,
+                                    batch_size=self.cfg.max_batch)
         self.registry = CollectorRegistry()
         self.batch_size = Histogram("recstream_scorer_batch_size", "Requests per micro-batch.",
                                     buckets=BATCH_BUCKETS, registry=self.registry)
@@ -65,11 +73,14 @@ class ScorerService:
         self.batch_seconds.observe(seconds)
 
     def _score(self, reqs: list[ScoreRequest]) -> list[dict[str, float]]:
+        if isinstance(self.encoder, PairScorer):
+            return score_pairwise(reqs, self.items, self.encoder)
         return score_batch(reqs, self.items, self.cfg.user_side)
 
     def health(self) -> dict[str, Any]:
         return {"ready": self.ready.is_set(), "model": self.encoder.name,
-                "device": self.encoder.device, "user_side": self.cfg.user_side,
+                "device": self.encoder.device, "mode": self.cfg.mode,
+                "user_side": self.cfg.user_side,
                 "items": len(self.items), "forward_passes": self.encoder.forward_passes,
                 "texts_encoded": self.encoder.texts_encoded, "batches": self.batcher.batches,
                 "requests": self.batcher.requests, "replies": self.replies,
@@ -177,6 +188,13 @@ class ScorerService:
 
 
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def load_scoring_model(cfg: ScorerSettings) -> Encoder | PairScorer:
+    """The model ``cfg.mode`` asks for (raises ModelLoadError with the fix)."""
+    if cfg.mode == "pairwise":
+        return PairScorer(cfg.pairwise_model or None, cfg.device, cfg.pairwise_batch)
+    return Encoder(cfg.model or None, cfg.device, cfg.quantize)
 
 
 class _CountersCollector:

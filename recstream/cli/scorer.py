@@ -22,19 +22,21 @@ def scorer(
     web_port: Annotated[int | None, typer.Option(help="HTTP port for /health and /metrics "
                         "(default 6070).")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    mode: Annotated[str | None, typer.Option(help="bi (cached embeddings, default) or "
+                    "pairwise (a causal LM scores each user-item pair; for GPUs).")] = None,
     loglevel: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Run the LLM scorer: score requests in, micro-batched model scores out."""
-    from recstream.llm.model import Encoder, ModelLoadError
+    from recstream.llm.model import ModelLoadError
     from streams.admin import wait_for_broker
-    from streams.scorer import ScorerService
+    from streams.scorer import ScorerService, load_scoring_model
 
     setup_logging(loglevel)
-    over = {k: v for k, v in {"model": model, "web_port": web_port, "device": device}.items()
-            if v is not None}
+    over = {k: v for k, v in {"model": model, "web_port": web_port, "device": device,
+                              "mode": mode}.items() if v is not None}
     s = settings(bootstrap, scorer=over or None)
     try:
-        encoder = Encoder(s.scorer.model or None, s.scorer.device, s.scorer.quantize)
+        encoder = load_scoring_model(s.scorer)
     except ModelLoadError as e:
         raise UserError(str(e)) from None
     try:

@@ -8,6 +8,7 @@ in-process, without Kafka, so the figures are the scorer's, not the broker's.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import Counter
@@ -106,9 +107,9 @@ def bench_scorer(items: ItemEmbeddings, user_side: str = "mean", requests: int =
 def leave_last_out(items: ItemEmbeddings, interactions: Sequence[Any], users: int = 300,
                    negatives: int = 99, history: int = 20, k: int = 10, seed: int = 0
                    ) -> dict[str, dict[str, float]]:
-    """HR@k and MRR of each user side: per user (``users`` sampled), the last interaction is
-    the target, ranked by LLM score among ``negatives`` random unseen items; the user side
-    sees the ``history`` interactions before it (weights: rating, or 1)."""
+    """HR@k, NDCG@k and MRR of each user side: per user (``users`` sampled), the last
+    interaction is the target, ranked by LLM score among ``negatives`` random unseen items;
+    the user side sees the ``history`` interactions before it (weights: rating, or 1)."""
     items.flush()
     by_user: dict[str, list[Any]] = {}
     for x in interactions:  # time order
@@ -132,11 +133,13 @@ def leave_last_out(items: ItemEmbeddings, interactions: Sequence[Any], users: in
         targets.append(target)
     out = {}
     for side in ("mean", "text"):
-        hits, rr = 0, 0.0
+        hits, rr, dcg = 0, 0.0, 0.0
         for r, t, scores in zip(reqs, targets, score_batch(reqs, items, side), strict=True):
             ranked = sorted(r.items, key=lambda i: (-scores.get(i, 0.0), i))
             pos = ranked.index(t) + 1
             hits += pos <= k
+            dcg += 1 / math.log2(pos + 1) if pos <= k else 0.0  # one relevant item: IDCG 1
             rr += 1 / pos
-        out[side] = {f"HR@{k}": round(hits / len(reqs), 4), "MRR": round(rr / len(reqs), 4)}
+        out[side] = {f"HR@{k}": round(hits / len(reqs), 4),
+                     f"NDCG@{k}": round(dcg / len(reqs), 4), "MRR": round(rr / len(reqs), 4)}
     return out

@@ -51,18 +51,20 @@ class ScoreRequest:
 
 
 class ItemEmbeddings:
-    """item id → (text hash, unit vector); re-embeds only new or changed texts."""
+    """item id → (text hash, text, unit vector); re-embeds only new or changed texts.
+    Without an encoder (the ``pairwise`` mode) it keeps the texts only."""
 
-    def __init__(self, encoder: TextEncoder, batch_size: int = 64) -> None:
+    def __init__(self, encoder: TextEncoder | None, batch_size: int = 64) -> None:
         self.encoder = encoder
         self.batch_size = batch_size
         self.titles: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
         self._vecs: dict[str, np.ndarray] = {}
         self._hash: dict[str, str] = {}
         self._pending: dict[str, str] = {}  # item id -> text awaiting embedding
 
     def __len__(self) -> int:
-        return len(self._vecs)
+        return len(self._texts) - len(self._pending)
 
     def upsert(self, record: Mapping[str, Any]) -> bool:
         """Queue ``record`` for embedding if its text changed; True when queued."""
@@ -72,11 +74,12 @@ class ItemEmbeddings:
         if self._hash.get(item_id) == digest:
             return False
         self._hash[item_id] = digest
+        self._texts[item_id] = text
         self._pending[item_id] = text
         return True
 
     def remove(self, item_id: str) -> None:
-        for d in (self._vecs, self._hash, self._pending, self.titles):
+        for d in (self._vecs, self._hash, self._pending, self.titles, self._texts):
             d.pop(item_id, None)
 
     @property
@@ -89,13 +92,20 @@ class ItemEmbeddings:
             return 0
         ids, texts = list(self._pending), list(self._pending.values())
         self._pending.clear()
+        if self.encoder is None:
+            return len(ids)
         vecs = self.encoder.encode(texts, self.batch_size)
         for i, v in zip(ids, vecs, strict=True):
             self._vecs[i] = v
         return len(ids)
 
     def ids(self) -> list[str]:
-        return list(self._vecs)
+        """Items ready to score (flushed)."""
+        return [i for i in self._texts if i not in self._pending]
+
+    def text(self, item_id: str) -> str | None:
+        """The item's text once flushed (None when unknown or pending)."""
+        return None if item_id in self._pending else self._texts.get(item_id)
 
     def get(self, item_id: str) -> np.ndarray | None:
         return self._vecs.get(item_id)
@@ -128,6 +138,8 @@ def score_batch(requests: Sequence[ScoreRequest], items: ItemEmbeddings,
         texts = [user_text(r.terms, [items.titles.get(i, i) for i, _ in r.history[-10:]])
                  for r in requests]
         nonempty = [i for i, t in enumerate(texts) if t]
+        if items.encoder is None:
+            raise ValueError("user_side='text' needs an encoder")
         vecs = items.encoder.encode([texts[i] for i in nonempty], items.batch_size) \
             if nonempty else []
         users: list[np.ndarray | None] = [None] * len(requests)
