@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -91,7 +92,7 @@ def local_broker(bootstrap: str | None) -> Iterator[str]:
 
 @contextmanager
 def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir: Path,
-             loglevel: str) -> Iterator[BenchProcesses]:
+             loglevel: str, log: Path | None = None) -> Iterator[BenchProcesses]:
     """Fresh topics (a new prefix), the catalogue produced first, then a worker (and the
     scorer) started as ``recstream up`` starts them; yields once they are ready."""
     from streams.admin import ensure_topics
@@ -104,12 +105,15 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
            "RECSTREAM_WORKER__DATA_DIR": str(workdir / prefix),
            "RECSTREAM_SCORER__ENABLED": "true" if scorer else "false",
            "RECSTREAM_SCORER__WEB_PORT": str(scorer_web)}
+    if not env.get("RECSTREAM_PRIVACY__KEY") and not env.get("RECSTREAM_PRIVACY__KEY_FILE"):
+        # workers refuse to run without a pseudonymisation key; these topics are throwaway
+        env["RECSTREAM_PRIVACY__KEY"] = secrets.token_hex(16)
     s = settings(bootstrap, topics={"prefix": prefix})
     names = topic_names(s)
     ensure_topics(bootstrap, names.all())
     produce_items(bootstrap, names.items, items)
-    log = workdir / f"{prefix}log.txt"
-    out = log.open("wb")
+    log = log or workdir / f"{prefix}log.txt"
+    out = log.open("ab")
     cmd = [sys.executable, "-m", "recstream"]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -170,7 +174,8 @@ def py_spy(pid: int, path: Path | None) -> Iterator[None]:
 
 def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, items: int,
              scorer: bool, seed: int, with_ceiling: bool, idle_s: float, max_wait_s: float,
-             loglevel: str, profile: Path | None = None) -> dict[str, Any]:
+             loglevel: str, profile: Path | None = None, log: Path | None = None
+             ) -> dict[str, Any]:
     """One bench run on fresh topics: ceiling first (nothing else running), then the pipeline."""
     from recstream.bench.procstat import cpu_seconds, peak_rss_mb
     from recstream.bench.summary import bench_result
@@ -187,7 +192,7 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
         baseline = base.throughput_eps()
     workdir = Path(tempfile.mkdtemp(prefix="recstream-bench-"))
     try:
-        with pipeline(bootstrap, work.items, scorer, workdir, loglevel) as p:
+        with pipeline(bootstrap, work.items, scorer, workdir, loglevel, log) as p:
             names = topic_names(settings(bootstrap, topics={"prefix": p.prefix}))
             topics = dict(zip(("clicks", "purchases", "ratings"), names.inputs, strict=True))
             cpu0 = cpu_seconds(p.worker.pid)
@@ -230,13 +235,16 @@ def bench(
                                "--events.")] = 20.0,
     seed: Annotated[int, typer.Option(help="Workload seed.")] = 0,
     idle_s: Annotated[float, typer.Option(help="Stop waiting when no recommendation arrived "
-                      "for this long (s).")] = 20.0,
+                      "for this long (s).")] = 60.0,
     max_wait_s: Annotated[float, typer.Option(help="Longest wait after the last event is "
                           "sent (s); what has not arrived then is reported missing.")] = 120.0,
     profile: Annotated[Path | None, typer.Option(help="py-spy the worker during the run "
                        "into this file (.svg flame graph, .json speedscope, else collapsed "
                        "stacks).", show_default=False)] = None,
     loglevel: Annotated[str, typer.Option(help="Worker and scorer log level.")] = "warning",
+    log: Annotated[Path | None, typer.Option(help="Append the worker's and scorer's output "
+                   "to this file (default: a temporary file, deleted).", show_default=False)
+                   ] = None,
 ) -> None:
     """Pipeline throughput and event→recommendation latency against the bare-client ceiling.
 
@@ -253,7 +261,7 @@ def bench(
     except ValueError as e:
         raise UserError(str(e)) from None
     common = {"rate": r, "items": items, "scorer": scorer, "seed": seed, "idle_s": idle_s,
-              "max_wait_s": max_wait_s, "loglevel": loglevel}
+              "max_wait_s": max_wait_s, "loglevel": loglevel, "log": log}
     with local_broker(bootstrap) as boot:
         if counts is None:
             res = run_once(boot, events=events, users=users, with_ceiling=ceiling,
