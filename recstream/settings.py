@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -198,6 +198,13 @@ class WorkerSettings(BaseModel):
                                         "outside the contract as 'unknown_field' (default: "
                                         "ignore them). Env "
                                         "RECSTREAM_WORKER__REJECT_UNKNOWN_FIELDS.")
+    producer_linger_ms: float = Field(1.0, ge=0, description="How long the worker's producer "
+                                      "waits to fill a batch (ms). "
+                                      "Env RECSTREAM_WORKER__PRODUCER_LINGER_MS.")
+    producer_compression: Literal["none", "gzip"] = Field(
+        "none", description="Compression of every record the worker produces (internal "
+        "topics, changelogs, recommendations); consumers decompress transparently. "
+        "Env RECSTREAM_WORKER__PRODUCER_COMPRESSION.")
     standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
                                   "partition kept warm on other workers for fast fail-over. "
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")

@@ -95,7 +95,9 @@ def create_pipeline(settings: Settings) -> Pipeline:
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=w.standby_replicas,
-        producer_linger_ms=1,
+        producer_linger_ms=w.producer_linger_ms,
+        producer_compression_type=None if w.producer_compression == "none"
+        else w.producer_compression,
         # a profile's changelog record is tens of KB; with the 16 KB default every one was
         # its own batch and the send path waited a broker round trip per record
         producer_max_batch_size=1024 * 1024,
