@@ -57,6 +57,14 @@ class Pipeline:
     learner: Any = None  # Table "blend" -> recstream.core.learn.Learner.state()
     blend_model: dict[str, Any] = field(default_factory=dict)
 
+    def changelog_topics(self) -> list[tuple[str, int, dict[str, str]]]:
+        """(name, partitions, config) of every table's changelog, for ``ensure_topics``
+        before the worker starts: when Faust creates them itself, on a fresh or just
+        restarted broker its consumer can subscribe first, see them with 0 partitions and
+        crash the agents that write those tables with PartitionsMismatch, for good."""
+        return [(t.changelog_topic.get_topic_name(), self.names.partitions,
+                 {"cleanup.policy": "compact"}) for t in self.app.tables.values()]
+
 
 def broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip()]

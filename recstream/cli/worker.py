@@ -51,6 +51,7 @@ def worker(
     ensure_topics(s.bootstrap, p.names.all())
     register_all(p)
     register_web(p)
+    ensure_topics(s.bootstrap, p.changelog_topics())  # after register_all: every table
     w = faust.Worker(p.app, loglevel=loglevel)
     # The progress spinner lowers the root logger to DEBUG, so every aiokafka send built a
     # log record: 10% of a worker's CPU. A worker is a service, not a terminal toy.
