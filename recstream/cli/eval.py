@@ -20,8 +20,9 @@ from recstream.cli import BootstrapOpt, JsonOpt, UserError, app, settings
 from recstream.datasets import DatasetError
 
 COLUMNS = {"split": ("mae", "rmse", "support"),
-           "loo": ("hr", "ndcg", "mrr", "precision", "f1", "coverage", "users"),
-           "prequential": ("hr", "ndcg", "mrr", "coverage", "events")}
+           "loo": ("hr", "ndcg", "mrr", "precision", "f1", "coverage", "ild", "novelty",
+                   "users"),
+           "prequential": ("hr", "ndcg", "mrr", "coverage", "ild", "novelty", "events")}
 
 
 class Protocol(StrEnum):
@@ -48,7 +49,13 @@ def label(metric: str, k: int, protocol: str) -> str:
     if metric == "mrr":  # prequential ranks within the top-k list only
         return f"MRR@{k}" if protocol == "prequential" else "MRR"
     return {"mae": "MAE", "rmse": "RMSE", "coverage": "coverage", "support": "own signal",
-            "users": "users", "events": "events"}[metric]
+            "users": "users", "events": "events", "ild": "ILD", "novelty": "novelty"}[metric]
+
+
+def cell(r: dict[str, Any], c: str) -> str:
+    if c not in r:
+        return "–"
+    return f"{r[c]:.0f}" if c in ("users", "events") else f"{r[c]:.4f}"
 
 
 def table(doc: dict[str, Any]) -> Table:
@@ -61,8 +68,36 @@ def table(doc: dict[str, Any]) -> Table:
         if "unavailable" in r:
             t.add_row(f"[dim]{name}[/dim]", *["[dim]n/a[/dim]"] * len(cols))
             continue
-        t.add_row(name, *(f"{r[c]:.0f}" if c in ("users", "events") else f"{r[c]:.4f}"
-                          for c in cols))
+        t.add_row(name, *(cell(r, c) for c in cols))
+    return t
+
+
+def cold_start_table(doc: dict[str, Any]) -> Table:
+    k, count = doc["k"], "users" if doc["protocol"] == "loo" else "events"
+    t = Table(title="cold start · new items (< 5 earlier interactions) · new users (first 3 "
+              "judged events)")
+    t.add_column("variant / peer", no_wrap=True)
+    for bucket in ("new items", "new users"):
+        t.add_column(f"{bucket} HR@{k}", justify="right")
+        t.add_column(f"NDCG@{k}", justify="right")
+        t.add_column(count, justify="right")
+    for name, b in doc["cold_start"].items():
+        t.add_row(name, *(cell(b[bucket], c) for bucket in ("new_items", "new_users")
+                          for c in ("hr", "ndcg", count)))
+    return t
+
+
+def drift_table(doc: dict[str, Any]) -> Table:
+    d, k = doc["drift"], doc["k"]
+    t = Table(title=f"drift · {d['variant']} · HR@{k} by profile decay and session signal "
+              f"(and per tenth of the judged events)")
+    for c in ("half-life", "session N", "boost b", f"HR@{k}", f"NDCG@{k}", "by tenth"):
+        t.add_column(c, justify="right")
+    for r in d["rows"]:
+        hl = r["decay_half_life_s"]
+        t.add_row("off" if hl == 0 else f"{hl / 86400:g} d", str(r["session_events"]),
+                  f"{r['session_boost']:g}", f"{r['hr']:.4f}", f"{r['ndcg']:.4f}",
+                  " ".join(f"{v:.3f}" for v in r["hr_by_segment"]))
     return t
 
 
@@ -74,7 +109,7 @@ def through_kafka_eval(dataset: Path, s: Any, k: int, max_events: int | None,
     from streams.admin import broker_ready
     from streams.replay import replay_and_collect
 
-    if not broker_ready(s.bootstrap):
+    if not broker_ready(s.bootstrap, security=s.security):
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; run `recstream up --fresh` "
                         "first, or pass --bootstrap-server")
     started = time.monotonic()
@@ -122,6 +157,12 @@ def eval_command(
     through_kafka: Annotated[bool, typer.Option("--through-kafka", help="prequential: replay "
                              "through the running pipeline (`recstream up --fresh`) and score "
                              "what it publishes.")] = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Evaluate as `recstream up "
+                      "--no-scorer`: default without the LLM score, hybrid_llm "
+                      "unavailable (no encoder is loaded).")] = False,
+    drift: Annotated[bool, typer.Option("--drift", help="prequential: also rerun default "
+                     "over a grid of profile decay half-lives and session signals (with "
+                     "--plot: FILE-drift.png).")] = False,
     bootstrap: BootstrapOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -149,14 +190,17 @@ def eval_command(
             doc, notes = evaluate(dataset, protocol.value, s, k=k, variant_names=names,
                                   peers=peers, limit_users=limit_users,
                                   sample_every=sample_every, max_events=max_events,
-                                  refit_every=refit_every, reporter=Bars(bars))
+                                  refit_every=refit_every, reporter=Bars(bars), llm=not no_llm,
+                                  drift=drift)
     except (DatasetError, ValueError) as e:
         raise UserError(str(e)) from None
     if plot is not None:
-        from recstream.eval.plot import bar_chart
+        from recstream.eval.plot import bar_chart, drift_chart
 
         try:
             bar_chart(doc, plot)
+            if "drift" in doc:
+                drift_chart(doc, plot.with_name(f"{plot.stem}-drift{plot.suffix or '.png'}"))
         except ImportError:
             raise UserError("--plot needs matplotlib: pip install 'recstream[peers]'") from None
         except OSError as e:
@@ -168,6 +212,10 @@ def eval_command(
     if not out.is_terminal:  # pipes and files get every column in full
         out = Console(width=120)
     out.print(table(doc))
+    if "cold_start" in doc:
+        out.print(cold_start_table(doc))
+    if "drift" in doc:
+        out.print(drift_table(doc))
     for name, r in doc["results"].items():
         if "unavailable" in r:
             out.print(f"{name} unavailable: {r['unavailable']}", highlight=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from recstream.datasets.model import Dataset
+from recstream.llm.scoring import ItemEmbeddings
 from recstream.settings import ProfileSettings, RecommendSettings
 
 
@@ -35,6 +36,10 @@ class Job:
     max_events: int | None = None  # prequential: replay only the first n events
     refit_every: int | None = None  # prequential: peers refit period in events
     reporter: Reporter = field(default_factory=Silent)
+    embeddings: ItemEmbeddings | None = None  # catalogue embeddings: the LLM signal
+    llm_history: int = 20  # scorer.history_items: latest items in the user side
+    cold_start: bool = True  # per-variant cold-start buckets (loo, prequential)
+    timeline: bool = False  # prequential: keep each judged event's HR (drift report)
 
 
 @dataclass
@@ -42,22 +47,34 @@ class Outcome:
     results: dict[str, dict[str, float]] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    cold_start: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    timelines: dict[str, list[float]] = field(default_factory=dict)  # name -> HR per event
 
     def merge(self, other: Outcome) -> None:
         self.results.update(other.results)
         self.unavailable.update(other.unavailable)
         self.notes += other.notes
+        self.cold_start.update(other.cold_start)
+        self.timelines.update(other.timelines)
 
 
 def to_json(dataset: str, protocol: str, k: int, outcome: Outcome, order: list[str],
             seconds: float) -> dict[str, Any]:
     """The ``--json`` document: unavailable variants and peers appear in ``results`` as
-    ``{"unavailable": reason}`` so a reader sees them next to the measured ones."""
+    ``{"unavailable": reason}`` so a reader sees them next to the measured ones;
+    ``cold_start`` (loo, prequential) holds each measured one's cold-start buckets."""
     results: dict[str, Any] = {}
     for name in order:
         if name in outcome.results:
             results[name] = {m: round(v, 6) for m, v in outcome.results[name].items()}
         elif name in outcome.unavailable:
             results[name] = {"unavailable": outcome.unavailable[name]}
-    return {"dataset": dataset, "protocol": protocol, "k": k, "results": results,
-            "seconds": round(seconds, 3)}
+    doc: dict[str, Any] = {"dataset": dataset, "protocol": protocol, "k": k,
+                           "results": results}
+    if outcome.cold_start:
+        doc["cold_start"] = {
+            name: {b: {m: round(v, 6) for m, v in r.items()}
+                   for b, r in outcome.cold_start[name].items()}
+            for name in order if name in outcome.cold_start}
+    doc["seconds"] = round(seconds, 3)
+    return doc

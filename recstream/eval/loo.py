@@ -5,6 +5,13 @@ with fewer than 2 are skipped). All training interactions are replayed once, in 
 then every test user is scored once: the user's signals are computed with the production
 settings and blended per variant over every catalogue item the user has not interacted with
 in training (no sampled negatives). Peers score the identical candidates.
+
+Beside accuracy: ``ild`` and ``novelty`` of each top-k list (:mod:`recstream.eval.lists`;
+novelty against the training counts) and the cold-start buckets: test items with fewer than
+``NEW_ITEM_BELOW`` training interactions (``new_items``) and users with at most
+``NEW_USER_EVENTS`` training interactions (``new_users``, the test event is among their
+first judged ones). A variant with ``mmr_lambda`` < 1 is judged on its MMR-re-ranked top-k
+(taken from its best ``MMR_POOL`` candidates), like prequential.
 """
 
 from __future__ import annotations
@@ -13,11 +20,23 @@ import numpy as np
 
 from recstream.datasets.model import Interaction
 from recstream.eval.job import Job, Outcome
+from recstream.eval.lists import ItemVectors, ListStats
+from recstream.eval.llm import LLMSignal
 from recstream.eval.peers import ranking_peers
-from recstream.eval.ranking import Averages, metrics_full, top_ids
+from recstream.eval.ranking import (
+    NEW_ITEM_BELOW,
+    NEW_USER_EVENTS,
+    Averages,
+    ColdStart,
+    metrics_full,
+    metrics_of_list,
+    top_ids,
+)
 from recstream.eval.replay import Replay
 from recstream.eval.signals import ItemSpace, full_scores, user_signals
 from recstream.eval.splits import loo_split
+
+MMR_POOL = 100
 
 
 def run(job: Job) -> Outcome:
@@ -36,25 +55,45 @@ def run(job: Job) -> Outcome:
     masks = {u: candidates(space, replay.profile(u).items) for u in users}
     out = Outcome()
     avg = {name: Averages(len(space)) for name in job.variants}
+    cold = {name: ColdStart(len(space), "users") for name in job.variants}
+    vectors = ItemVectors(replay.view.catalogue, space.ids)
+    lists = ListStats(vectors, len(space))
+    llm = LLMSignal(job.embeddings, space.ids, job.llm_history) if job.embeddings else None
     tick = job.reporter.stage("rank users", len(users))
     for n, user in enumerate(users, 1):
-        sig = user_signals(user, replay.profile(user), replay.view, job.recommend,
-                           content_pool=len(space))
-        target = space.pos.get(test[user].item_id)
+        profile = replay.profile(user)
+        sig = user_signals(user, profile, replay.view, job.recommend, content_pool=len(space))
+        if llm is not None:
+            sig.llm = llm.scores(profile) or {}
+        item = test[user].item_id
+        target = space.pos.get(item)
+        new_item = replay.item_counts.get(item, 0) < NEW_ITEM_BELOW
+        new_user = replay.counts.get(user, 0) <= NEW_USER_EVENTS
         for name, cfg in job.variants.items():
             scores = full_scores(space, sig, popularity[cfg.trending_half_life_s], masks[user],
                                  cfg)
-            avg[name].add(metrics_full(scores, masks[user], target, k),
-                          top_ids(space, scores, masks[user], k))
+            if cfg.mmr_lambda < 1.0:
+                pool = top_ids(space, scores, masks[user], MMR_POOL)
+                shown = vectors.mmr([(i, float(scores[space.pos[i]])) for i in pool], k,
+                                    cfg.mmr_lambda)
+                metrics = metrics_of_list(shown, item, k)
+            else:
+                shown = top_ids(space, scores, masks[user], k)
+                metrics = metrics_full(scores, masks[user], target, k)
+            cold[name].add(new_item, new_user, metrics, shown)
+            avg[name].add({**metrics, **lists.describe(shown, replay.item_counts,
+                                                       replay.total)}, shown)
         tick(n)
     for name, a in avg.items():
         out.results[name] = {**a.result(), "users": float(a.n)}
+        if job.cold_start:
+            out.cold_start[name] = cold[name].result()
     repeats = sum(1 for u in users if not masks[u][space.pos[test[u].item_id]])
     if repeats:
         out.notes.append(f"{repeats} users' test item was already among their training items "
                          "(a repeat interaction): counted as misses for every method")
     if job.peers:
-        out.merge(_peers(job, train, test, users, space, masks))
+        out.merge(_peers(job, train, test, users, space, masks, replay, lists))
     return out
 
 
@@ -69,7 +108,8 @@ def candidates(space: ItemSpace, seen: dict[str, float] | set[str]) -> np.ndarra
 
 
 def _peers(job: Job, train: list[Interaction], test: dict[str, Interaction], users: list[str],
-           space: ItemSpace, masks: dict[str, np.ndarray]) -> Outcome:
+           space: ItemSpace, masks: dict[str, np.ndarray], replay: Replay,
+           lists: ListStats) -> Outcome:
     factories, missing = ranking_peers()
     out = Outcome(unavailable=missing)
     uidx = {u: n for n, u in enumerate(sorted({x.user_id for x in train} | set(users)))}
@@ -80,12 +120,20 @@ def _peers(job: Job, train: list[Interaction], test: dict[str, Interaction], use
         peer = make()
         peer.fit(rows, len(uidx), len(space))
         avg = Averages(len(space))
+        cold = ColdStart(len(space), "users")
         tick = job.reporter.stage(name, len(users))
         for n, user in enumerate(users, 1):
             u = uidx[user]
+            item = test[user].item_id
             scores = peer.scores(u, rows.get(u, []))
-            avg.add(metrics_full(scores, masks[user], space.pos.get(test[user].item_id), job.k),
-                    top_ids(space, scores, masks[user], job.k))
+            metrics = metrics_full(scores, masks[user], space.pos.get(item), job.k)
+            shown = top_ids(space, scores, masks[user], job.k)
+            cold.add(replay.item_counts.get(item, 0) < NEW_ITEM_BELOW,
+                     replay.counts.get(user, 0) <= NEW_USER_EVENTS, metrics, shown)
+            avg.add({**metrics, **lists.describe(shown, replay.item_counts, replay.total)},
+                    shown)
             tick(n)
         out.results[name] = {**avg.result(), "users": float(avg.n)}
+        if job.cold_start:
+            out.cold_start[name] = cold.result()
     return out

@@ -1,4 +1,5 @@
-"""A bar chart of a run's headline metrics per variant and peer (needs matplotlib)."""
+"""Charts of a run (need matplotlib): headline metrics per variant and peer, and the drift
+report's HR@k over the replay per profile setting."""
 
 from __future__ import annotations
 
@@ -31,6 +32,32 @@ def bar_chart(doc: dict[str, Any], path: str | Path) -> None:
     ax.set_title(f"{doc['dataset']} — {doc['protocol']} (k={doc['k']})")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def drift_chart(doc: dict[str, Any], path: str | Path) -> None:
+    """HR@k per tenth of the judged events, one line per drift grid point (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = doc["drift"]
+    fig, ax = plt.subplots(figsize=(8.0, 4.5))
+    for r in d["rows"]:
+        hl = r["decay_half_life_s"]
+        name = (f"decay {'off' if hl == 0 else f'{hl / 86400:g} d'}, session "
+                f"{r['session_events']}×{1 + r['session_boost']:g} (HR {r['hr']:.3f})")
+        segs = r["hr_by_segment"]
+        ax.plot([(i + 0.5) / len(segs) for i in range(len(segs))], segs, marker="o",
+                label=name)
+    ax.set_xlabel("position in the replay (share of judged events)")
+    ax.set_ylabel(f"HR@{doc['k']}")
+    ax.set_title(f"{doc['dataset']} — prequential drift ({d['variant']})")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

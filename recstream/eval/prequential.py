@@ -13,6 +13,11 @@ Peers cannot learn per event: they are refit on everything seen so far every
 evaluated event; between refits ALS folds the
 user's current items in and item-kNN reads them directly, while BPR keeps its last fit
 (a user new since then scores by item bias).
+
+Beside accuracy: ``ild`` and ``novelty`` of each list (novelty against the counts of the
+stream so far) and the cold-start buckets: events whose item had fewer than
+``NEW_ITEM_BELOW`` earlier interactions (``new_items``) and a user's first
+``NEW_USER_EVENTS`` judged events, i.e. with 1 to 3 earlier interactions (``new_users``).
 """
 
 from __future__ import annotations
@@ -23,8 +28,17 @@ import numpy as np
 
 from recstream.datasets.model import Interaction
 from recstream.eval.job import Job, Outcome
+from recstream.eval.lists import ItemVectors, ListStats
+from recstream.eval.llm import LLMSignal
 from recstream.eval.peers import ranking_peers
-from recstream.eval.ranking import Averages, metrics_of_list, top_ids
+from recstream.eval.ranking import (
+    NEW_ITEM_BELOW,
+    NEW_USER_EVENTS,
+    Averages,
+    ColdStart,
+    metrics_of_list,
+    top_ids,
+)
 from recstream.eval.replay import Replay
 from recstream.eval.signals import ItemSpace, top_k, user_signals
 
@@ -43,6 +57,11 @@ def run(job: Job) -> Outcome:
     peers, out.unavailable = ranking_peers() if job.peers else ({}, {})
     models = {name: make() for name, make in peers.items()}
     peer_avg = {name: Averages(len(space)) for name in models}
+    cold = {name: ColdStart(len(space), "events") for name in [*avg, *peer_avg]}
+    ctx = _Context(ItemVectors(replay.view.catalogue, space.ids), len(space),
+                   LLMSignal(job.embeddings, space.ids, job.llm_history)
+                   if job.embeddings else None)
+    timelines: dict[str, list[float]] = {name: [] for name in avg}
     uidx: dict[str, int] = {}
     rows: dict[int, list[int]] = {}
     refit_every = job.refit_every or max(1, len(stream) // REFITS)
@@ -57,12 +76,18 @@ def run(job: Job) -> Outcome:
             fitted = True
         if replay.counts.get(x.user_id):
             if evaluate:
-                _evaluate(job, replay, x, forms, half_lives, avg)
+                flags = (replay.item_counts.get(x.item_id, 0) < NEW_ITEM_BELOW,
+                         replay.counts[x.user_id] <= NEW_USER_EVENTS)
+                _evaluate(job, replay, x, forms, half_lives, avg, ctx, cold, flags,
+                          timelines if job.timeline else None)
                 u = uidx[x.user_id]
                 seen = rows[u]
                 for name, m in models.items():
                     ranked = _peer_top(m, u, seen, space, k)
-                    peer_avg[name].add(metrics_of_list(ranked, x.item_id, k), ranked)
+                    metrics = metrics_of_list(ranked, x.item_id, k)
+                    cold[name].add(*flags, metrics, ranked)
+                    peer_avg[name].add({**metrics, **ctx.lists.describe(
+                        ranked, replay.item_counts, replay.total)}, ranked)
             eligible += 1
         replay.ingest(x)
         u = uidx.setdefault(x.user_id, len(uidx))
@@ -71,6 +96,10 @@ def run(job: Job) -> Outcome:
             tick(n + 1)
     for name, a in {**avg, **peer_avg}.items():
         out.results[name] = {**a.result(), "events": float(a.n)}
+        if job.cold_start:
+            out.cold_start[name] = cold[name].result()
+    if job.timeline:
+        out.timelines = timelines
     if job.sample_every > 1 or job.max_events:
         out.notes.append(f"bounded run: {len(stream)} of {len(ds.interactions)} events replayed, "
                          f"every {job.sample_every}. eligible event evaluated")
@@ -80,16 +109,36 @@ def run(job: Job) -> Outcome:
     return out
 
 
+class _Context:
+    """What every judged event reads besides the replay: item vectors (diversity, MMR),
+    list statistics and the LLM signal (None: not evaluated)."""
+
+    def __init__(self, vectors: ItemVectors, catalogue_size: int,
+                 llm: LLMSignal | None) -> None:
+        self.vectors = vectors
+        self.lists = ListStats(vectors, catalogue_size)
+        self.llm = llm
+
+
 def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
-              half_lives: set[float], avg: dict[str, Averages]) -> None:
+              half_lives: set[float], avg: dict[str, Averages], ctx: _Context,
+              cold: dict[str, ColdStart], flags: tuple[bool, bool],
+              timelines: dict[str, list[float]] | None) -> None:
     profile = replay.profile(x.user_id)
     sig = user_signals(x.user_id, profile, replay.view, job.recommend, forms=forms)
+    if ctx.llm is not None:
+        sig.llm = ctx.llm.scores(profile) or {}
     trending = {h: replay.trending(h) for h in half_lives}
     catalogue = replay.view.catalogue
     for name, cfg in job.variants.items():
         ranked = top_k(sig, trending[cfg.trending_half_life_s], profile.items, catalogue,
-                       cfg, job.k)
-        avg[name].add(metrics_of_list(ranked, x.item_id, job.k), ranked)
+                       cfg, job.k, ctx.vectors.mmr)
+        metrics = metrics_of_list(ranked, x.item_id, job.k)
+        cold[name].add(*flags, metrics, ranked)
+        avg[name].add({**metrics, **ctx.lists.describe(ranked, replay.item_counts,
+                                                       replay.total)}, ranked)
+        if timelines is not None:
+            timelines[name].append(metrics["hr"])
 
 
 def _peer_top(model: Any, user: int, seen: list[int], space: ItemSpace, k: int) -> list[str]:

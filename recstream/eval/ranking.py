@@ -66,21 +66,55 @@ def top_ids(space: ItemSpace, scores: np.ndarray, candidates: np.ndarray, k: int
 
 
 class Averages:
-    """Running means of per-user (or per-event) metrics plus the lists for coverage."""
+    """Running means of per-user (or per-event) metrics plus the lists for coverage. A metric
+    missing from some adds (``ild`` of a one-item list) is averaged over the adds that have
+    it."""
 
     def __init__(self, catalogue_size: int) -> None:
         self.catalogue_size = catalogue_size
         self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
         self.n = 0
         self.shown: set[str] = set()
 
     def add(self, metrics: dict[str, float], shown: Iterable[str]) -> None:
         for name, v in metrics.items():
             self.sums[name] = self.sums.get(name, 0.0) + v
+            self.counts[name] = self.counts.get(name, 0) + 1
         self.n += 1
         self.shown.update(shown)
 
     def result(self) -> dict[str, float]:
-        out = {name: s / self.n for name, s in self.sums.items()} if self.n else {}
+        out = {name: s / self.counts[name] for name, s in self.sums.items()}
         out["coverage"] = coverage([self.shown], self.catalogue_size)
+        return out
+
+
+#: Cold-start buckets: an item with fewer than this many earlier interactions is new ...
+NEW_ITEM_BELOW = 5
+#: ... and a user's first this-many judged events are a new user's.
+NEW_USER_EVENTS = 3
+
+
+class ColdStart:
+    """HR@k and NDCG@k restricted to the cold-start buckets ``new_items`` and ``new_users``."""
+
+    def __init__(self, catalogue_size: int, count_name: str) -> None:
+        self.count_name = count_name
+        self.buckets = {"new_items": Averages(catalogue_size),
+                        "new_users": Averages(catalogue_size)}
+
+    def add(self, new_item: bool, new_user: bool, metrics: dict[str, float],
+            shown: Sequence[str]) -> None:
+        part = {m: metrics[m] for m in ("hr", "ndcg")}
+        for name, flag in (("new_items", new_item), ("new_users", new_user)):
+            if flag:
+                self.buckets[name].add(part, shown)
+
+    def result(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for name, a in self.buckets.items():
+            r = a.result()
+            r.pop("coverage")
+            out[name] = {**r, self.count_name: float(a.n)}
         return out

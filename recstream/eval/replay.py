@@ -41,6 +41,8 @@ class Replay:
             h: {} for h in {rec_cfg.trending_half_life_s, *half_lives}}
         self.top_lists: dict[float, Mapping[str, Any] | None] = dict.fromkeys(self.popularity)
         self.counts: dict[str, int] = {}  # interactions ingested per user
+        self.item_counts: dict[str, int] = {}  # interactions ingested per item
+        self.total = 0  # interactions ingested
         self.newest_ts = 0.0
 
     @property
@@ -63,6 +65,8 @@ class Replay:
             self.top_lists[h] = index.update_trending(self.top_lists[h], x.item_id, pop,
                                                       self.rec_cfg.trending_size, h)
         self.counts[x.user_id] = self.counts.get(x.user_id, 0) + 1
+        self.item_counts[x.item_id] = self.item_counts.get(x.item_id, 0) + 1
+        self.total += 1
         self.newest_ts = max(self.newest_ts, x.ts)
 
     def trending(self, half_life_s: float) -> dict[str, float]:

@@ -7,12 +7,17 @@ so the neighbour search and content match are shared and the cheap part is redon
 :func:`top_k` re-applies the production quotas and :func:`recstream.core.rank.blend`
 (tests/unit/eval checks it equals ``process.recommend``), and :func:`full_scores` extends the
 same blend to every catalogue item for full ranking.
+
+The LLM signal (``UserSignals.llm``, from :mod:`recstream.eval.llm`) is what the rank agent
+gets from the scorer: clip(cos, 0) of the pooled candidates; it adds no candidates, and is
+blended with ``weight_llm`` like the other signals. ``recommend.mmr_lambda`` < 1 re-ranks the
+blended pool with :func:`recstream.core.diversity.mmr` (``rerank``).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +26,7 @@ import numpy as np
 from recstream.core.candidates import Candidate, generate
 from recstream.core.rank import blend
 from recstream.core.tfidf import Profile
+from recstream.eval.llm import DenseScores
 from recstream.settings import RecommendSettings
 
 FORMS = ("weighted", "seed")
@@ -32,6 +38,7 @@ class UserSignals:
     cf: dict[str, dict[str, float]] = field(default_factory=dict)  # form -> item -> score
     support: dict[str, int] = field(default_factory=dict)  # item -> neighbours who have it
     content: dict[str, float] = field(default_factory=dict)  # item -> cosine
+    llm: Mapping[str, float] = field(default_factory=dict)  # item -> clip(cos, 0); {}: none
 
 
 def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettings,
@@ -51,12 +58,16 @@ def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettin
 
 
 def blend_weights(cfg: RecommendSettings) -> dict[str, float]:
-    return {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending}
+    return {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending,
+            "llm": cfg.weight_llm}
 
 
 def top_k(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
-          catalogue: Any, cfg: RecommendSettings, k: int) -> list[str]:
-    """The production top-k for a variant: per-source candidate quotas, then ``blend``."""
+          catalogue: Any, cfg: RecommendSettings, k: int,
+          rerank: Callable[[list[tuple[str, float]], int, float], list[str]] | None = None
+          ) -> list[str]:
+    """The production top-k for a variant: per-source candidate quotas, then ``blend`` (and
+    ``rerank(ranked, k, mmr_lambda)``, e.g. ItemVectors.mmr, when ``cfg.mmr_lambda`` < 1)."""
     cf_scores = sig.cf[cfg.cf_form]
     pool: set[str] = set()
     for signal in (cf_scores, sig.content, trending):
@@ -64,7 +75,11 @@ def top_k(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, fl
         pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
                                                  key=lambda kv: (kv[1], kv[0])))
     cands = [Candidate(i, cf_scores.get(i, 0.0), sig.content.get(i, 0.0),
-                       trending.get(i, 0.0), sig.support.get(i, 0)) for i in sorted(pool)]
+                       trending.get(i, 0.0), sig.support.get(i, 0),
+                       llm=sig.llm.get(i, 0.0)) for i in sorted(pool)]
+    if cfg.mmr_lambda < 1.0 and rerank is not None:
+        ranked = blend(cands, blend_weights(cfg), len(cands), seen)
+        return rerank([(r["item_id"], r["score"]) for r in ranked], k, cfg.mmr_lambda)
     return [r["item_id"] for r in blend(cands, blend_weights(cfg), k, seen)]
 
 
@@ -97,8 +112,10 @@ def full_scores(space: ItemSpace, sig: UserSignals, popularity: np.ndarray,
     Scores of non-candidates are meaningless."""
     w = blend_weights(cfg)
     score = np.zeros(len(space))
+    llm = sig.llm.values if isinstance(sig.llm, DenseScores) else space.dense(sig.llm)
     for name, arr in (("cf", space.dense(sig.cf[cfg.cf_form])),
-                      ("content", space.dense(sig.content)), ("trending", popularity)):
+                      ("content", space.dense(sig.content)), ("trending", popularity),
+                      ("llm", llm)):
         peak = arr[candidates].max(initial=0.0)
         if w[name] and peak > 0:
             score += w[name] * arr / peak

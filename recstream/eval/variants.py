@@ -3,7 +3,8 @@
 Every variant changes only settings used when recommending (blend weights, CF form) or the
 trending half-life, which the replay tracks for every variant at once, so one replay of the
 training data serves all of them. ``default`` is the production configuration as loaded
-(defaults < config file < environment).
+(defaults < config file < environment) *with the LLM scorer on*, as ``recstream up`` runs it
+(weight_llm included); ``--no-llm`` evaluates it as ``recstream up --no-scorer`` does.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from recstream.settings import RecommendSettings
 ALL_TIME_S = 1e15
 
 #: Settings a variant may override; anything else would need its own replay.
-BLEND_FIELDS = frozenset({"weight_cf", "weight_content", "weight_trending", "cf_form",
-                          "trending_half_life_s"})
+BLEND_FIELDS = frozenset({"weight_cf", "weight_content", "weight_trending", "weight_llm",
+                          "cf_form", "trending_half_life_s", "mmr_lambda"})
+
+#: Variants that exist only with the LLM signal (unavailable without it).
+NEEDS_LLM = frozenset({"hybrid_llm"})
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,8 @@ class Variant:
 
 
 def _only(**weights: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"weight_cf": 0.0, "weight_content": 0.0, "weight_trending": 0.0}
+    out: dict[str, Any] = {"weight_cf": 0.0, "weight_content": 0.0, "weight_trending": 0.0,
+                           "weight_llm": 0.0}
     out.update(weights)
     return out
 
@@ -49,16 +54,12 @@ def catalogue(base: RecommendSettings) -> dict[str, Variant]:
         Variant("content", "TF-IDF content match only", _only(weight_content=1.0)),
         Variant("hybrid", "CF + content at the production weights, no trending",
                 {**_only(weight_cf=base.weight_cf, weight_content=base.weight_content)}),
-        Variant("default", "the production settings (CF + content + trending)", {}),
+        Variant("hybrid_llm", "CF + content + LLM score at the production weights, no "
+                "trending", {**_only(weight_cf=base.weight_cf,
+                                     weight_content=base.weight_content,
+                                     weight_llm=base.weight_llm)}),
+        Variant("default", "the production settings (CF + content + trending + LLM)", {}),
     )}
-
-
-#: Variants that cannot run yet, with the reason shown in every report.
-UNAVAILABLE = {
-    "hybrid_llm": "the in-process harness does not run the LLM scorer yet; evaluate the "
-                  "pipeline with it through Kafka (recstream up, then eval --protocol "
-                  "prequential --through-kafka)",
-}
 
 ORDER = ("popularity", "cf_seed", "cf", "content", "hybrid", "hybrid_llm", "default")
 
@@ -66,12 +67,22 @@ ORDER = ("popularity", "cf_seed", "cf", "content", "hybrid", "hybrid_llm", "defa
 def select(names: list[str] | None, base: RecommendSettings
            ) -> tuple[dict[str, RecommendSettings], dict[str, str]]:
     """Settings of the requested variants (all when ``names`` is None) and the requested
-    ones that are unavailable, with their reason. Raises ValueError for an unknown name."""
+    ones that are unavailable, with their reason (none today: see :func:`without_llm`).
+    Raises ValueError for an unknown name."""
     known = catalogue(base)
     wanted = list(ORDER) if names is None else names
-    unknown = [n for n in wanted if n not in known and n not in UNAVAILABLE]
+    unknown = [n for n in wanted if n not in known]
     if unknown:
         raise ValueError(f"unknown variant(s) {', '.join(unknown)}; choose from "
                          f"{', '.join(ORDER)}")
-    runs = {n: known[n].settings(base) for n in wanted if n in known}
-    return runs, {n: UNAVAILABLE[n] for n in wanted if n in UNAVAILABLE}
+    return {n: known[n].settings(base) for n in wanted}, {}
+
+
+def without_llm(runs: dict[str, RecommendSettings], reason: str
+                ) -> tuple[dict[str, RecommendSettings], dict[str, str]]:
+    """The runs as the pipeline without a scorer would rank them: LLM-only variants become
+    unavailable for ``reason``, the others keep their weights with weight_llm 0 (the rank
+    stage ignores a signal no candidate has)."""
+    kept = {n: cfg.model_copy(update={"weight_llm": 0.0}) for n, cfg in runs.items()
+            if n not in NEEDS_LLM}
+    return kept, {n: reason for n in runs if n in NEEDS_LLM}

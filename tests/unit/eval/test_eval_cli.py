@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "datasets"
-METRICS = {"mae", "rmse", "hr", "ndcg", "mrr", "precision", "recall", "f1", "coverage"}
+METRICS = {"mae", "rmse", "hr", "ndcg", "mrr", "precision", "recall", "f1", "coverage", "ild",
+           "novelty"}
 COUNTS = {"users", "events", "predictions", "folds", "support", "mae_unmapped",
           "rmse_unmapped"}
 
@@ -24,40 +25,81 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("protocol", ["split", "loo", "prequential"])
 @pytest.mark.parametrize("dataset", ["ml100k_tiny", "mlcsv_tiny", "amazon_tiny"])
 def test_json_document_shape(dataset: str, protocol: str) -> None:
+    """--no-llm: the shape without loading the encoder (tested below with it)."""
     proc = run("--dataset", str(FIXTURES / dataset), "--protocol", protocol, "--k", "3",
-               "--json")
+               "--json", "--no-llm")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert list(doc) == ["dataset", "protocol", "k", "results", "seconds"]
+    ranking = protocol != "split"
+    assert list(doc) == ["dataset", "protocol", "k", "results", *(["cold_start"] * ranking),
+                         "seconds"]
     assert (doc["dataset"], doc["protocol"], doc["k"]) == (dataset, protocol, 3)
     assert isinstance(doc["seconds"], float)
     assert list(doc["results"]) == ["popularity", "cf_seed", "cf", "content", "hybrid",
                                     "hybrid_llm", "default"]
     assert set(doc["results"]["hybrid_llm"]) == {"unavailable"}
-    want = {"mae", "rmse"} if protocol == "split" else METRICS - {"mae", "rmse"}
+    want = {"mae", "rmse"} if protocol == "split" else \
+        METRICS - {"mae", "rmse", "ild"}  # a one-item list has no ILD: absent, not 0
     for name, metrics in doc["results"].items():
         if name == "hybrid_llm":
             continue
         assert want <= set(metrics) <= METRICS | COUNTS, name
         assert all(isinstance(v, float) for v in metrics.values())
+    if ranking:
+        assert list(doc["cold_start"]) == [n for n in doc["results"] if n != "hybrid_llm"]
+        for buckets in doc["cold_start"].values():
+            assert set(buckets) == {"new_items", "new_users"}
+
+
+def test_llm_variants_with_the_encoder() -> None:
+    """The bundled MiniLM encodes the catalogue: hybrid_llm is measured, default uses it."""
+    proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "prequential",
+               "--variants", "hybrid,hybrid_llm,default")
+    assert proc.returncode == 0, proc.stderr
+    assert "LLM signal: all-MiniLM-L6-v2" in proc.stdout
+    assert "hybrid_llm unavailable" not in proc.stdout
+    assert "new items HR@10" in proc.stdout  # the cold-start table
+    proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "loo", "--json",
+               "--variants", "hybrid_llm,default")
+    results = json.loads(proc.stdout)["results"]
+    assert {"hr", "ndcg", "ild", "novelty"} <= set(results["hybrid_llm"])
+
+
+def test_drift_report_and_its_chart(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the optional extra recstream[peers]")
+    png = tmp_path / "bars.png"
+    proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "prequential",
+               "--variants", "default", "--drift", "--no-llm", "--json", "--plot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    rows = doc["drift"]["rows"]
+    assert rows[0]["decay_half_life_s"] == 0 and rows[0]["session_events"] == 0
+    assert rows[0]["hr"] == doc["results"]["default"]["hr"]  # the grid's "off" point
+    assert (tmp_path / "bars-drift.png").read_bytes()[:4] == b"\x89PNG"
+    proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "loo", "--drift")
+    assert proc.returncode == 2 and "--drift reports the prequential protocol only" in \
+        proc.stderr
 
 
 def test_peers_and_variant_selection() -> None:
     proc = run("--dataset", str(FIXTURES / "amazon_tiny"), "--protocol", "loo",
-               "--variants", "cf,default", "--peers", "--json")
+               "--variants", "cf,default", "--peers", "--json", "--no-llm")
     assert proc.returncode == 0, proc.stderr
-    results = json.loads(proc.stdout)["results"]
+    doc = json.loads(proc.stdout)
+    results = doc["results"]
     assert list(results) == ["cf", "default", "implicit_als", "implicit_bpr",
                              "implicit_itemknn"]
+    assert set(doc["cold_start"]) <= set(results)
     # each peer is either measured or says why not (the optional extra may be missing)
     for name in ("implicit_als", "implicit_bpr", "implicit_itemknn"):
         assert "hr" in results[name] or "not installed" in results[name]["unavailable"]
 
 
 def test_human_table() -> None:
-    proc = run("--dataset", str(FIXTURES / "mlcsv_tiny"), "--protocol", "loo")
+    proc = run("--dataset", str(FIXTURES / "mlcsv_tiny"), "--protocol", "loo", "--no-llm")
     assert proc.returncode == 0, proc.stderr
-    assert "HR@10" in proc.stdout and "hybrid_llm unavailable: " in proc.stdout
+    assert "HR@10" in proc.stdout and "hybrid_llm unavailable: --no-llm" in proc.stdout
+    assert "ILD" in proc.stdout and "novelty" in proc.stdout
 
 
 def test_plot_writes_a_png(tmp_path: Path) -> None:
