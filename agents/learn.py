@@ -10,14 +10,17 @@ worker follows the table's changelog (a replica over all partitions) into
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import orjson
 
 from recstream.core.learn import MODEL_KEY, Learner, prior_weights
+from streams.admin import ensure_topics
 from streams.app import Pipeline
 from streams.replica import Replica
+from streams.topics import COMPACT
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,8 @@ def register(p: Pipeline) -> None:
     changelog = p.learner.changelog_topic.get_topic_name()
 
     def follow(topic: str, key: str, value: bytes | None) -> None:
-        if key == MODEL_KEY and value:
+        # the table's keys are JSON-serialised by Faust: '"blend"'
+        if key in (MODEL_KEY, f'"{MODEL_KEY}"') and value:
             state = orjson.loads(value)
             if int(state.get("version", 0)) >= int(p.blend_model.get("version", -1)):
                 p.blend_model.clear()
@@ -39,6 +43,10 @@ def register(p: Pipeline) -> None:
 
     @p.app.task
     async def follow_model() -> None:
+        # Faust creates a changelog on the table's first write, which may come long after
+        # start; the replica needs the topic now, so create it (compacted) as Faust would
+        await asyncio.get_running_loop().run_in_executor(None, lambda: ensure_topics(
+            p.settings.bootstrap, [(changelog, p.names.partitions, COMPACT)]))
         await p.app.add_runtime_dependency(replica)
 
     @p.app.agent(p.learn_examples, name="learn")

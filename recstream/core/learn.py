@@ -35,6 +35,9 @@ FEATURES = ("cf", "content", "trending", "llm")
 POSITIVE_RATING = 4.0
 #: The table key of the one shared blend model.
 MODEL_KEY = "blend"
+#: Starting intercept: logit(0.1), about one taken item per shown list of ten. The intercept
+#: learns at the weights' rate, so the base rate is not pushed into the coefficients.
+PRIOR_INTERCEPT = -2.2
 
 Example = tuple[dict[str, float], int]  # (features, label)
 
@@ -76,12 +79,15 @@ class Learner:
         self.cfg = cfg
         self.prior = {s: float(prior.get(s, 0.0)) for s in FEATURES}
         self.model = linear_model.LogisticRegression(optimizer=optim.SGD(cfg.learning_rate),
-                                                     l2=cfg.l2)
+                                                     l2=cfg.l2, intercept_lr=cfg.learning_rate)
         st = state or {}
         coef = st.get("coef") or self.prior
         self.model._weights = utils.VectorDict({s: float(coef.get(s, 0.0)) for s in FEATURES},
                                                self.model.initializer)
-        self.model.intercept = float(st.get("intercept", 0.0))
+        self.model.intercept = float(st.get("intercept", PRIOR_INTERCEPT))
+        # examples in which each signal was present (> 0): a signal never seen keeps its
+        # prior coefficient untouched, which says nothing about it, so it gets no weight
+        self.present = {s: int((st.get("present") or {}).get(s, 0)) for s in FEATURES}
         self.version = int(st.get("version", 0))
         self.examples = int(st.get("examples", 0))
         self.positives = int(st.get("positives", 0))
@@ -90,7 +96,10 @@ class Learner:
     def update(self, batch: Sequence[Example], ts: float | None = None) -> int:
         """Learn from one batch of examples (in order); returns the new version."""
         for x, y in batch:
-            self.model.learn_one({s: float(x.get(s, 0.0)) for s in FEATURES}, bool(y))
+            feats = {s: float(x.get(s, 0.0)) for s in FEATURES}
+            self.model.learn_one(feats, bool(y))
+            for s, v in feats.items():
+                self.present[s] += v > 0
             self.examples += 1
             self.positives += int(bool(y))
         self.version += 1
@@ -103,8 +112,9 @@ class Learner:
         return {s: float(w.get(s, 0.0)) for s in FEATURES}
 
     def weights(self) -> dict[str, float]:
-        """Blend weights (see the module docstring); the prior when no coefficient is > 0."""
-        return normalised(self.coefficients()) or dict(self.prior)
+        """Blend weights (see the module docstring) over the signals seen so far; the prior
+        when none has a positive coefficient."""
+        return learned_weights(self.coefficients(), self.present) or dict(self.prior)
 
     def probability(self, x: Mapping[str, float]) -> float:
         """P(taken | x) under the current model."""
@@ -112,7 +122,8 @@ class Learner:
 
     def state(self) -> dict[str, Any]:
         return {"coef": self.coefficients(), "intercept": float(self.model.intercept),
-                "weights": self.weights(), "version": self.version,
+                "weights": self.weights(), "present": dict(self.present),
+                "version": self.version,
                 "examples": self.examples, "positives": self.positives,
                 "updated_ts": self.updated_ts}
 
@@ -123,7 +134,17 @@ def weights_of(state: Mapping[str, Any] | None,
     and version 0 when nothing was learned yet."""
     if not state:
         return dict(prior), 0
-    return (normalised(state.get("coef") or {}) or dict(prior)), int(state.get("version", 0))
+    w = learned_weights(state.get("coef") or {}, state.get("present"))
+    return (w or dict(prior)), int(state.get("version", 0))
+
+
+def learned_weights(coef: Mapping[str, float], present: Mapping[str, int] | None
+                    ) -> dict[str, float] | None:
+    """:func:`normalised` coefficients of the signals present in some example (all, when
+    ``present`` is None); None when none of those is positive."""
+    if present is not None:
+        coef = {s: v for s, v in coef.items() if present.get(s, 0) > 0}
+    return normalised(coef)
 
 
 def exploration_rng(seed: str, trigger_event_id: str) -> random.Random:

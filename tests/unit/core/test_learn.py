@@ -29,8 +29,8 @@ def synthetic(n: int, seed: int, signal: str = "content") -> list[learn.Example]
 
 def test_weights_move_towards_the_signal_that_predicts_clicks() -> None:
     learner = learn.Learner(LearnSettings(learning_rate=0.05), PRIOR)
-    before = learner.weights()
-    assert before == pytest.approx({s: v / sum(PRIOR.values()) for s, v in PRIOR.items()})
+    assert learner.weights() == PRIOR  # untrained: the fixed weights, as configured
+    before = {s: v / sum(PRIOR.values()) for s, v in PRIOR.items()}  # their shares
     stream = synthetic(6000, seed=1)
     for start in range(0, len(stream), 100):
         learner.update(stream[start:start + 100])
@@ -49,6 +49,17 @@ def test_the_learned_signal_follows_the_data_not_a_fixed_favourite() -> None:
     learner.update(synthetic(6000, seed=2, signal="trending"))
     w = learner.weights()
     assert max(w, key=w.__getitem__) == "trending"
+
+
+def test_a_signal_never_present_gets_no_weight() -> None:
+    # llm is 0 in every example (no scorer): its prior coefficient never moves and must not
+    # take over the blend when the others' coefficients fall
+    learner = learn.Learner(LearnSettings(learning_rate=0.5), PRIOR)
+    learner.update([({"cf": 1.0, "content": 1.0, "trending": 1.0}, 0)] * 50
+                   + [({"cf": 1.0, "content": 0.2}, 1)] * 10)
+    assert learner.coefficients()["llm"] == PRIOR["llm"]
+    assert learner.weights()["llm"] == 0.0
+    assert learner.present == {"cf": 60, "content": 60, "trending": 50, "llm": 0}
 
 
 def test_untrained_learner_blends_like_the_prior_and_negative_coefficients_clip() -> None:
