@@ -38,6 +38,49 @@ class BrokerSettings(BaseModel):
         return self.model_copy(update={"port": port, "controller_port": port + 1})
 
 
+class SecuritySettings(BaseModel):
+    """How every Kafka client recstream creates connects: workers (Faust), their replica and
+    scorer consumers, the scorer, producer, consumer, lag and admin clients
+    (``streams/security.py`` turns this into each client library's arguments)."""
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security.protocol. Env RECSTREAM_SECURITY__PROTOCOL.")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (SASL_* protocols). "
+        "Env RECSTREAM_SECURITY__SASL_MECHANISM.")
+    sasl_username: str = Field("", description="SASL user. Env RECSTREAM_SECURITY__SASL_USERNAME.")
+    sasl_password: SecretStr = Field(SecretStr(""), description="SASL password (never logged). "
+                                     "Env RECSTREAM_SECURITY__SASL_PASSWORD.")
+    ssl_cafile: Path | None = Field(None, description="PEM CA bundle that signed the brokers' "
+                                    "certificates; empty = the system trust store. "
+                                    "Env RECSTREAM_SECURITY__SSL_CAFILE.")
+    ssl_certfile: Path | None = Field(None, description="PEM client certificate (mutual TLS). "
+                                      "Env RECSTREAM_SECURITY__SSL_CERTFILE.")
+    ssl_keyfile: Path | None = Field(None, description="PEM key of ssl_certfile. "
+                                     "Env RECSTREAM_SECURITY__SSL_KEYFILE.")
+    ssl_check_hostname: bool = Field(True, description="Verify that the broker certificate "
+                                     "names the host connected to. "
+                                     "Env RECSTREAM_SECURITY__SSL_CHECK_HOSTNAME.")
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SecuritySettings:
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password.get_secret_value()):
+            raise ValueError(f"security.protocol {self.protocol} needs security.sasl_username "
+                             "and security.sasl_password (RECSTREAM_SECURITY__SASL_USERNAME, "
+                             "RECSTREAM_SECURITY__SASL_PASSWORD)")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("security.ssl_certfile and security.ssl_keyfile go together")
+        return self
+
+
 class TopicSettings(BaseModel):
     """Topic names (the contract) and their layout."""
 
@@ -208,6 +251,11 @@ class WorkerSettings(BaseModel):
     standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
                                   "partition kept warm on other workers for fast fail-over. "
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        "at_least_once", description="'exactly_once': Faust's transactional processing "
+        "(table changelogs, outputs and input offsets committed atomically; readers use "
+        "isolation_level=read_committed); see ARCHITECTURE.md, Delivery guarantees. "
+        "Env RECSTREAM_WORKER__PROCESSING_GUARANTEE.")
     admin_token: SecretStr | None = Field(None, description="Bearer token that state-changing "
                                           "HTTP endpoints (POST /forget/{user_id}) require; "
                                           "unset = those endpoints answer 401. "
@@ -287,6 +335,7 @@ class Settings(BaseSettings):
                            "Env RECSTREAM_BOOTSTRAP; flag --bootstrap-server.")
     app_id: str = Field("recstream", description="Faust app id / consumer group.")
     broker: BrokerSettings = BrokerSettings()
+    security: SecuritySettings = SecuritySettings()
     topics: TopicSettings = TopicSettings()
     profile: ProfileSettings = ProfileSettings()
     recommend: RecommendSettings = RecommendSettings()

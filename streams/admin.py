@@ -1,8 +1,10 @@
 """Kafka administration helpers: broker readiness, topic creation and deletion.
 
 Readiness uses a dependency-free probe (a raw ``Metadata`` v1 request over a socket), so
-polling a booting broker neither spawns client threads nor floods the log. Topic management
-uses kafka-python's ``KafkaAdminClient`` (kafka-python 3.x API).
+polling a booting broker neither spawns client threads nor floods the log; a TLS or SASL
+listener cannot answer it, so there readiness is a real login (``streams.security``). Topic
+management uses kafka-python's ``KafkaAdminClient`` (kafka-python 3.x API). Every function
+takes ``security`` (``SecuritySettings``; None means PLAINTEXT).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Iterable, Sequence
 
 import kafka.errors as kerrors
 from kafka.admin import KafkaAdminClient
+
+from recstream.settings import SecuritySettings
+from streams.security import check_connection, kafka_python_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +82,20 @@ def probe_brokers(host: str, port: int, timeout_s: float = 2.0) -> int:
     return max(n_brokers, 0)
 
 
-def broker_ready(bootstrap: str, timeout_s: float = 2.0) -> bool:
-    """True when any bootstrap address answers a metadata request listing at least one broker."""
+def _secured(security: SecuritySettings | None) -> bool:
+    return security is not None and security.protocol != "PLAINTEXT"
+
+
+def broker_ready(bootstrap: str, timeout_s: float = 2.0,
+                 security: SecuritySettings | None = None) -> bool:
+    """True when any bootstrap address answers a metadata request listing at least one broker
+    (for TLS/SASL: accepts our login and answers one)."""
+    if _secured(security):
+        try:
+            check_connection(bootstrap, security, timeout_s)
+        except ConnectionError:
+            return False
+        return True
     for host, port in parse_bootstrap(bootstrap):
         try:
             if probe_brokers(host, port, timeout_s) > 0:
@@ -88,8 +105,16 @@ def broker_ready(bootstrap: str, timeout_s: float = 2.0) -> bool:
     return False
 
 
-def wait_for_broker(bootstrap: str, timeout_s: float = 60.0, interval_s: float = 0.25) -> None:
-    """Block until the cluster at ``bootstrap`` serves metadata; ``TimeoutError`` otherwise."""
+def wait_for_broker(bootstrap: str, timeout_s: float = 60.0, interval_s: float = 0.25,
+                    security: SecuritySettings | None = None) -> None:
+    """Block until the cluster at ``bootstrap`` serves metadata; ``TimeoutError`` otherwise
+    (for TLS/SASL its message says why: rejected login, untrusted certificate, ...)."""
+    if _secured(security):
+        try:
+            check_connection(bootstrap, security, timeout_s)
+        except ConnectionError as exc:
+            raise TimeoutError(str(exc)) from exc
+        return
     addrs = parse_bootstrap(bootstrap)
     deadline = time.monotonic() + timeout_s
     last_error = "no answer"
@@ -108,10 +133,12 @@ def wait_for_broker(bootstrap: str, timeout_s: float = 60.0, interval_s: float =
         time.sleep(interval_s)
 
 
-def _admin(bootstrap: str, timeout_s: float) -> KafkaAdminClient:
+def _admin(bootstrap: str, timeout_s: float, security: SecuritySettings | None
+           ) -> KafkaAdminClient:
     ms = int(max(timeout_s, 1.0) * 1000)
     return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="recstream-admin",
-                            bootstrap_timeout_ms=ms, request_timeout_ms=ms)
+                            bootstrap_timeout_ms=ms, request_timeout_ms=ms,
+                            **kafka_python_kwargs(security))
 
 
 def _partition_counts(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str, int]:
@@ -123,18 +150,18 @@ def _partition_counts(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str
     return out
 
 
-def partition_counts(bootstrap: str, names: Iterable[str], timeout_s: float = 10.0
-                     ) -> dict[str, int]:
+def partition_counts(bootstrap: str, names: Iterable[str], timeout_s: float = 10.0,
+                     security: SecuritySettings | None = None) -> dict[str, int]:
     """Partition count of each existing topic among ``names`` (missing topics are absent)."""
-    admin = _admin(bootstrap, timeout_s)
+    admin = _admin(bootstrap, timeout_s, security)
     try:
         return _partition_counts(admin, names)
     finally:
         admin.close()
 
 
-def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout_s: float = 30.0
-                  ) -> list[str]:
+def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout_s: float = 30.0,
+                  security: SecuritySettings | None = None) -> list[str]:
     """Create the missing topics (replication factor 1) and wait until all are usable.
 
     ``topics`` holds ``(name, partitions, configs)`` triples. Existing topics are left alone
@@ -144,10 +171,10 @@ def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout_s: float 
     """
     if not topics:
         return []
-    wait_for_broker(bootstrap, timeout_s)
+    wait_for_broker(bootstrap, timeout_s, security=security)
     specs = {name: (partitions, dict(configs)) for name, partitions, configs in topics}
     created: list[str] = []
-    admin = _admin(bootstrap, timeout_s)
+    admin = _admin(bootstrap, timeout_s, security)
     try:
         existing = set(admin.list_topics())
         missing = {n: s for n, s in specs.items() if n not in existing}
@@ -181,7 +208,8 @@ def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout_s: float 
     return created
 
 
-def delete_topics(bootstrap: str, names: Iterable[str], timeout_s: float = 30.0) -> list[str]:
+def delete_topics(bootstrap: str, names: Iterable[str], timeout_s: float = 30.0,
+                  security: SecuritySettings | None = None) -> list[str]:
     """Delete the named topics that exist and wait until metadata no longer lists them.
 
     Unknown names are ignored. Returns the names that were deleted.
@@ -189,7 +217,7 @@ def delete_topics(bootstrap: str, names: Iterable[str], timeout_s: float = 30.0)
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return []
-    admin = _admin(bootstrap, timeout_s)
+    admin = _admin(bootstrap, timeout_s, security)
     try:
         present = [n for n in wanted if n in set(admin.list_topics())]
         if not present:

@@ -16,6 +16,7 @@ from recstream.settings import Settings
 from streams.metrics import PipelineMetrics
 from streams.replica import Replica
 from streams.scoring import ScoreClient
+from streams.security import faust_credentials
 from streams.topics import TopicNames, topic_names
 from streams.views import ReplicatedView
 
@@ -110,6 +111,8 @@ def create_pipeline(settings: Settings) -> Pipeline:
         # its own batch and the send path waited a broker round trip per record
         producer_max_batch_size=1024 * 1024,
         broker_commit_interval=1.0,
+        broker_credentials=faust_credentials(settings.security),
+        processing_guarantee=w.processing_guarantee,
         stream_wait_empty=False,
         autodiscover=False,
         web_enabled=True,
@@ -128,7 +131,7 @@ def create_pipeline(settings: Settings) -> Pipeline:
 
     term_index = table("term_index")
     view = ReplicatedView(names, term_index.changelog_topic.get_topic_name())
-    replica = Replica(settings.bootstrap, view.topics, view.apply)
+    replica = Replica(settings.bootstrap, view.topics, view.apply, security=settings.security)
     pipeline = Pipeline(
         settings=settings, app=app, names=names, raw_events=raw,
         events=json_topic(names.events), profiled=json_topic(names.profiled),
@@ -155,7 +158,8 @@ def create_pipeline(settings: Settings) -> Pipeline:
 
     if settings.scorer.enabled:
         pipeline.scoring = ScoreClient(settings.scorer, settings.bootstrap,
-                                       json_topic(names.score_requests), names.score_replies)
+                                       json_topic(names.score_requests), names.score_replies,
+                                       security=settings.security)
 
     @app.task
     async def start_replica() -> None:

@@ -27,6 +27,8 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,18 +97,63 @@ def _port_free(port: int) -> bool:
     return True
 
 
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class SaslSslListener:
+    """A second client listener, ``SASL_SSL://127.0.0.1:port``, beside the PLAINTEXT one.
+
+    ``keystore_pem`` holds the broker's private key (PKCS#8, unencrypted) followed by its
+    certificate chain (Kafka's ``ssl.keystore.type=PEM``). ``plain_users`` are checked by
+    the PLAIN login module of the broker's JAAS config; ``scram_users`` get SCRAM-SHA-256
+    and -512 credentials written into the metadata log when the storage is formatted
+    (``kafka-storage format --add-scram``), so they apply to a fresh data directory only.
+    """
+
+    port: int
+    keystore_pem: Path
+    plain_users: Mapping[str, str] = field(default_factory=dict)
+    scram_users: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    def properties(self) -> dict[str, str]:
+        pre = "listener.name.sasl_ssl."
+        users = " ".join(f'user_{u}="{pw}"' for u, pw in self.plain_users.items())
+        return {
+            "sasl.enabled.mechanisms": ",".join(("PLAIN", *SCRAM_MECHANISMS)),
+            pre + "ssl.keystore.type": "PEM",
+            pre + "ssl.keystore.location": str(self.keystore_pem),
+            pre + "ssl.client.auth": "none",
+            pre + "plain.sasl.jaas.config":
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
+            **{f"{pre}{m.lower()}.sasl.jaas.config":
+               "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+               for m in SCRAM_MECHANISMS},
+        }
+
+    def format_args(self) -> list[str]:
+        return [arg for u, pw in self.scram_users.items() for m in SCRAM_MECHANISMS
+                for arg in ("--add-scram", f"{m}=[name={u},password={pw}]")]
+
+
 class LocalBroker:
     """Start, stop and inspect one local Kafka broker described by ``BrokerSettings``.
 
-    ``extra_properties`` are merged over the generated ``server.properties`` (e.g. extra
-    SASL listeners). The PLAINTEXT listener on ``cfg.port`` is what readiness checks and
-    ``bootstrap`` use, so keep it when overriding ``listeners``.
+    ``extra_properties`` are merged over the generated ``server.properties``; ``sasl_ssl``
+    adds a SASL_SSL client listener (:class:`SaslSslListener`). The PLAINTEXT listener on
+    ``cfg.port`` is what readiness checks, inter-broker traffic and ``bootstrap`` use, so it
+    always stays; clients that must authenticate use ``sasl_ssl.bootstrap``.
     """
 
     def __init__(self, cfg: BrokerSettings, extra_properties: dict[str, str] | None = None,
-                 java: str | None = None) -> None:
+                 java: str | None = None, sasl_ssl: SaslSslListener | None = None) -> None:
         self.cfg = cfg
         self.extra_properties = dict(extra_properties or {})
+        self.sasl_ssl = sasl_ssl
         self.java = java or os.environ.get("RECSTREAM_JAVA") or self._find_java()
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -174,6 +221,12 @@ class LocalBroker:
             "num.recovery.threads.per.data.dir": "1",
             "log.retention.hours": "168",
         }
+        if self.sasl_ssl is not None:
+            extra = f"SASL_SSL://{self.sasl_ssl.bootstrap}"
+            props["listeners"] += "," + extra
+            props["advertised.listeners"] += "," + extra
+            props["listener.security.protocol.map"] += ",SASL_SSL:SASL_SSL"
+            props.update(self.sasl_ssl.properties())
         props.update(self.extra_properties)
         return props
 
@@ -239,7 +292,10 @@ class LocalBroker:
             return existing
 
         self._check_jars()
-        for port in (self.cfg.port, self.cfg.controller_port):
+        ports = [self.cfg.port, self.cfg.controller_port]
+        if self.sasl_ssl is not None:
+            ports.append(self.sasl_ssl.port)
+        for port in ports:
             if not _port_free(port):
                 raise BrokerError(f"port {HOST}:{port} is already in use by another process; "
                                   "choose another broker port/controller_port")
@@ -327,6 +383,8 @@ class LocalBroker:
                f"-Dlog4j.configuration=file:{self.log4j_file}", "-cp", f"{self.lib_dir}/*",
                "kafka.tools.StorageTool", "format", "--ignore-formatted",
                "-t", _new_cluster_id(), "-c", str(self.properties_file)]
+        if self.sasl_ssl is not None:
+            cmd += self.sasl_ssl.format_args()
         log.info("event=broker_format data_dir=%s", self.data_dir)
         res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                              timeout=120, check=False)

@@ -24,6 +24,8 @@ from kafka.admin import KafkaAdminClient
 from kafka.protocol.consumer import OffsetSpec
 
 from recstream.ops.lag import GroupSnapshot, Member, PartitionOffsets
+from recstream.settings import SecuritySettings
+from streams.security import kafka_python_kwargs
 
 log = logging.getLogger(__name__)
 # Faust's consumer-protocol metadata is not the plain Kafka one, so kafka-python warns that it
@@ -50,12 +52,15 @@ class LagCollector:
     """One admin client and one group-less consumer, reused across polls (not thread-safe)."""
 
     def __init__(self, bootstrap: str, timeout_s: float = 10.0,
-                 fetch_record_timeout_s: float = 2.0) -> None:
+                 fetch_record_timeout_s: float = 2.0,
+                 security: SecuritySettings | None = None) -> None:
         ms = int(max(timeout_s, 1.0) * 1000)
         self.bootstrap = bootstrap
         self.fetch_record_timeout_s = fetch_record_timeout_s
+        self._security = kafka_python_kwargs(security)
         self._admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="recstream-lag",
-                                       bootstrap_timeout_ms=ms, request_timeout_ms=ms)
+                                       bootstrap_timeout_ms=ms, request_timeout_ms=ms,
+                                       **self._security)
         self._timeout_ms = ms
 
     def list_groups(self) -> list[str]:
@@ -124,7 +129,8 @@ class LagCollector:
         # partitions sometimes returned nothing for some of them within the deadline.
         c = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
                           enable_auto_commit=False, client_id="recstream-lag",
-                          max_partition_fetch_bytes=_FETCH_BYTES, fetch_max_wait_ms=100)
+                          max_partition_fetch_bytes=_FETCH_BYTES, fetch_max_wait_ms=100,
+                          **self._security)
         found: dict[tuple[TopicPartition, int], float] = {}
         try:
             c.assign(list(want))

@@ -333,7 +333,8 @@ def register_metrics(p: Any) -> None:
         t0 = time.monotonic()
         try:
             if "c" not in state:
-                state["c"] = LagCollector(m.bootstrap, timeout_s=LAG_INTERVAL_S)
+                state["c"] = LagCollector(m.bootstrap, timeout_s=LAG_INTERVAL_S,
+                                          security=p.settings.security)
             c = state["c"]
             groups = pipeline_groups(c.list_groups(), m.group_id) or [m.group_id]
             result = [m.tracker.observe(s) for s in c.snapshot(groups)]

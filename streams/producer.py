@@ -8,14 +8,19 @@ from typing import Any
 import orjson
 from kafka import KafkaProducer
 
+from recstream.settings import SecuritySettings
+from streams.security import kafka_python_kwargs
+
 
 class EventProducer:
     """Sends items (key item id) and events (key user id) as JSON."""
 
-    def __init__(self, bootstrap: str, **client_kwargs: Any) -> None:
+    def __init__(self, bootstrap: str, security: SecuritySettings | None = None,
+                 **client_kwargs: Any) -> None:
         # encoding happens here, not in client serializers, so raw bytes can be sent as-is
         self._producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), linger_ms=5,
-                                       acks=1, **client_kwargs)
+                                       acks=1, **kafka_python_kwargs(security),
+                                       **client_kwargs)
 
     def send(self, topic: str, key: str, value: Mapping[str, Any]) -> None:
         self._producer.send(topic, key=key.encode("utf-8"), value=orjson.dumps(value))

@@ -15,6 +15,7 @@ from kafka import KafkaConsumer
 
 from recstream.settings import Settings
 from streams.producer import EventProducer
+from streams.security import kafka_python_kwargs
 from streams.topics import topic_names
 
 
@@ -32,8 +33,9 @@ def replay_and_collect(settings: Settings, items: Sequence[Mapping[str, Any]],
     consumer = KafkaConsumer(names.recommendations,
                              bootstrap_servers=settings.bootstrap.split(","), group_id=None,
                              auto_offset_reset="earliest", enable_auto_commit=False,
-                             isolation_level="read_committed")
-    with EventProducer(settings.bootstrap) as producer:
+                             isolation_level="read_committed",
+                             **kafka_python_kwargs(settings.security))
+    with EventProducer(settings.bootstrap, settings.security) as producer:
         for item in items:
             producer.send(names.items, str(item["item_id"]), item)
         producer.flush()

@@ -20,7 +20,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from mode import Service
 
+from recstream.settings import SecuritySettings
 from streams.admin import partition_counts
+from streams.security import aiokafka_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,14 @@ Apply = Callable[[str, str, bytes | None], None]  # (topic, key, value or None f
 
 class Replica(Service):
     def __init__(self, bootstrap: str, topics: list[str], apply: Apply,
-                 client_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 client_kwargs: dict[str, Any] | None = None,
+                 security: SecuritySettings | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bootstrap = bootstrap
         self.topics = topics
         self._apply = apply
-        self._client_kwargs = client_kwargs or {}
+        self.security = security
+        self._client_kwargs = {**aiokafka_kwargs(security), **(client_kwargs or {})}
         self._consumer: AIOKafkaConsumer | None = None
         self._parts: list[TopicPartition] = []
         self._positions: dict[TopicPartition, int] = {}
@@ -50,8 +54,9 @@ class Replica(Service):
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + 60  # Faust creates table changelogs as it starts
         while True:
-            counts = await loop.run_in_executor(None, partition_counts, self.bootstrap,
-                                                self.topics)
+            counts = await loop.run_in_executor(
+                None, lambda: partition_counts(self.bootstrap, self.topics,
+                                               security=self.security))
             if set(counts) == set(self.topics) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)

@@ -31,6 +31,7 @@ from recstream.llm.pairwise import PairScorer, score_pairwise
 from recstream.llm.scoring import ItemEmbeddings, ScoreRequest, score_batch
 from recstream.settings import ScorerSettings, Settings
 from streams.admin import ensure_topics, partition_counts
+from streams.security import aiokafka_kwargs
 from streams.topics import topic_names
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,10 @@ class ScorerService:
                 "last_batch_sizes": self.batcher.batch_sizes[-10:]}
 
     async def run(self) -> None:
-        ensure_topics(self.s.bootstrap, self.names.all())
+        ensure_topics(self.s.bootstrap, self.names.all(), security=self.s.security)
         boot = self.s.bootstrap.split(",")
-        self._producer = AIOKafkaProducer(bootstrap_servers=boot, linger_ms=1)
+        self._producer = AIOKafkaProducer(bootstrap_servers=boot, linger_ms=1,
+                                          **aiokafka_kwargs(self.s.security))
         await self._producer.start()
         runner = await self._serve_http()
         try:
@@ -109,10 +111,12 @@ class ScorerService:
     async def _follow_items(self, boot: list[str]) -> None:
         """Keep the embedding cache equal to the catalogue; ready once caught up."""
         consumer = AIOKafkaConsumer(bootstrap_servers=boot, group_id=None,
-                                    enable_auto_commit=False)
+                                    enable_auto_commit=False,
+                                    **aiokafka_kwargs(self.s.security))
         await consumer.start()
         try:
-            n = partition_counts(self.s.bootstrap, [self.names.items])[self.names.items]
+            n = partition_counts(self.s.bootstrap, [self.names.items],
+                                 security=self.s.security)[self.names.items]
             parts = [TopicPartition(self.names.items, i) for i in range(n)]
             consumer.assign(parts)
             await consumer.seek_to_beginning(*parts)
@@ -141,7 +145,8 @@ class ScorerService:
     async def _serve_requests(self, boot: list[str]) -> None:
         consumer = AIOKafkaConsumer(self.names.score_requests, bootstrap_servers=boot,
                                     group_id=f"{self.s.group_id}-scorer",
-                                    auto_offset_reset="latest", enable_auto_commit=True)
+                                    auto_offset_reset="latest", enable_auto_commit=True,
+                                    **aiokafka_kwargs(self.s.security))
         await consumer.start()
         try:
             async for m in consumer:

@@ -20,17 +20,19 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from recstream.settings import ScorerSettings
+from recstream.settings import ScorerSettings, SecuritySettings
 from streams.admin import partition_counts
+from streams.security import aiokafka_kwargs
 
 log = logging.getLogger(__name__)
 
 
 class ScoreClient:
     def __init__(self, cfg: ScorerSettings, bootstrap: str, requests_topic: Any,
-                 replies_topic: str) -> None:
+                 replies_topic: str, security: SecuritySettings | None = None) -> None:
         self.cfg = cfg
         self.bootstrap = bootstrap
+        self.security = security  # requests go through the Faust app's (secured) producer
         self.requests = requests_topic  # a faust topic (JSON values, str keys)
         self.replies_topic = replies_topic
         self.up = True  # circuit closed: wait for answers
@@ -75,11 +77,12 @@ class ScoreClient:
 
     async def follow_replies(self) -> None:
         """Read every reply partition from its end (no group) and resolve waiting requests."""
-        counts = partition_counts(self.bootstrap, [self.replies_topic])
+        counts = partition_counts(self.bootstrap, [self.replies_topic],
+                                  security=self.security)
         parts = [TopicPartition(self.replies_topic, i)
                  for i in range(counts.get(self.replies_topic, 0))]
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap.split(","), group_id=None,
-                                    enable_auto_commit=False)
+                                    enable_auto_commit=False, **aiokafka_kwargs(self.security))
         await consumer.start()
         try:
             consumer.assign(parts)

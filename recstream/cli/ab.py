@@ -11,18 +11,23 @@ import typer
 
 from recstream.cli import BootstrapOpt, JsonOpt, UserError, app, settings
 from recstream.core.ab import compare
+from recstream.settings import SecuritySettings
 
 ALPHA = 0.05
 ab_app = typer.Typer(no_args_is_help=True, help="A/B testing of recommendation variants.")
 app.add_typer(ab_app, name="ab")
 
 
-def read_all(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]:
+def read_all(bootstrap: str, topic: str, security: SecuritySettings | None = None,
+             timeout_s: float = 30.0) -> list[Any]:
     """Every JSON value in ``topic`` from the beginning up to its end offsets now."""
     from kafka import KafkaConsumer, TopicPartition
 
+    from streams.security import kafka_python_kwargs
+
     c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
-                      enable_auto_commit=False, isolation_level="read_committed")
+                      enable_auto_commit=False, isolation_level="read_committed",
+                      **kafka_python_kwargs(security))
     try:
         parts = c.partitions_for_topic(topic)
         if not parts:
@@ -54,9 +59,9 @@ def report(bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
     from streams.admin import broker_ready
 
     s = settings(bootstrap)
-    if not broker_ready(s.bootstrap):
+    if not broker_ready(s.bootstrap, security=s.security):
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; pass --bootstrap-server")
-    result = compare(read_all(s.bootstrap, s.topics.name(s.topics.metrics)),
+    result = compare(read_all(s.bootstrap, s.topics.name(s.topics.metrics), s.security),
                      [v.name for v in s.ab.variants])
     result["alpha"] = ALPHA
     if as_json:

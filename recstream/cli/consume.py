@@ -36,17 +36,24 @@ def consume(
     """Print records as they arrive (Ctrl-C to stop)."""
     from kafka import KafkaConsumer
 
-    from streams.admin import broker_ready
+    from streams.admin import wait_for_broker
+    from streams.security import kafka_python_kwargs
 
     s = settings(bootstrap)
     name = s.topics.name(getattr(s.topics, topic.replace("-", "_"), topic))
-    if not broker_ready(s.bootstrap):
-        raise UserError(f"no Kafka broker answers at {s.bootstrap}; pass --bootstrap-server")
+    secured = s.security.protocol != "PLAINTEXT"
+    try:
+        wait_for_broker(s.bootstrap, timeout_s=10 if secured else 2, security=s.security)
+    except TimeoutError as e:
+        if secured:  # the message names the login/TLS problem
+            raise UserError(str(e)) from None
+        raise UserError(f"no Kafka broker answers at {s.bootstrap}; pass --bootstrap-server"
+                        ) from None
     consumer = KafkaConsumer(
         name, bootstrap_servers=s.bootstrap.split(","), group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False, consumer_timeout_ms=int(timeout * 1000) if timeout else 500,
-        isolation_level="read_committed")
+        isolation_level="read_committed", **kafka_python_kwargs(s.security))
     console = Console()
     seen, last = 0, time.monotonic()
     try:

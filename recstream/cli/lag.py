@@ -46,11 +46,13 @@ def lag(
 
     s = settings(bootstrap)
     try:
-        wait_for_broker(s.bootstrap, timeout_s=10)
-    except TimeoutError:
+        wait_for_broker(s.bootstrap, timeout_s=10, security=s.security)
+    except TimeoutError as e:
+        if s.security.protocol != "PLAINTEXT":  # the message names the login/TLS problem
+            raise UserError(str(e)) from None
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
                         "`recstream up` or pass --bootstrap-server") from None
-    collector = LagCollector(s.bootstrap)
+    collector = LagCollector(s.bootstrap, security=s.security)
     tracker = LagTracker(window=window)
     try:
         groups = list(group or []) or pipeline_groups(collector.list_groups(), s.group_id)

@@ -106,11 +106,11 @@ def produce(
         kind = (as_kind or Kind.ratings).value
         items = [item_record(i) for i in ds.items]
         events = [(kind, interaction_event(x, kind, ds.format)) for x in ds.interactions]
-    if not broker_ready(s.bootstrap):
+    if not broker_ready(s.bootstrap, security=s.security):
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; run `recstream up` or "
                         "`recstream broker start`, or pass --bootstrap-server")
     started = time.monotonic()
-    with EventProducer(s.bootstrap) as producer, Progress(
+    with EventProducer(s.bootstrap, s.security) as producer, Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), disable=quiet, transient=False) as bar:
         task = bar.add_task("items", total=len(items))

@@ -40,8 +40,10 @@ def scorer(
     except ModelLoadError as e:
         raise UserError(str(e)) from None
     try:
-        wait_for_broker(s.bootstrap, timeout_s=30)
-    except Exception:
+        wait_for_broker(s.bootstrap, timeout_s=30, security=s.security)
+    except Exception as e:
+        if s.security.protocol != "PLAINTEXT":  # says which login/TLS setting is wrong
+            raise UserError(str(e)) from None
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
                         "`recstream broker start` or pass --bootstrap-server") from None
     with contextlib.suppress(KeyboardInterrupt):

@@ -43,15 +43,17 @@ def worker(
     s = settings(bootstrap, worker=worker_cfg or None)
     require_privacy_key(s)
     try:
-        wait_for_broker(s.bootstrap, timeout_s=30)
-    except Exception:
+        wait_for_broker(s.bootstrap, timeout_s=30, security=s.security)
+    except Exception as e:
+        if s.security.protocol != "PLAINTEXT":  # says which login/TLS setting is wrong
+            raise UserError(str(e)) from None
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
                         "`recstream broker start` or pass --bootstrap-server") from None
     p = create_pipeline(s)
-    ensure_topics(s.bootstrap, p.names.all())
+    ensure_topics(s.bootstrap, p.names.all(), security=s.security)
     register_all(p)
     register_web(p)
-    ensure_topics(s.bootstrap, p.changelog_topics())  # after register_all: every table
+    ensure_topics(s.bootstrap, p.changelog_topics(), security=s.security)  # after register_all
     w = faust.Worker(p.app, loglevel=loglevel)
     # The progress spinner lowers the root logger to DEBUG, so every aiokafka send built a
     # log record: 10% of a worker's CPU. A worker is a service, not a terminal toy.
