@@ -39,14 +39,15 @@ def register(p: Pipeline) -> None:
                 p.blend_model.clear()
                 p.blend_model.update(state)
 
-    replica = Replica(p.settings.bootstrap, [changelog], follow)
+    replica = Replica(p.settings.bootstrap, [changelog], follow, security=p.settings.security)
 
     @p.app.task
     async def follow_model() -> None:
         # Faust creates a changelog on the table's first write, which may come long after
         # start; the replica needs the topic now, so create it (compacted) as Faust would
         await asyncio.get_running_loop().run_in_executor(None, lambda: ensure_topics(
-            p.settings.bootstrap, [(changelog, p.names.partitions, COMPACT)]))
+            p.settings.bootstrap, [(changelog, p.names.partitions, COMPACT)],
+            security=p.settings.security))
         await p.app.add_runtime_dependency(replica)
 
     @p.app.agent(p.learn_examples, name="learn")

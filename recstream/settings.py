@@ -111,6 +111,18 @@ class ProfileSettings(BaseModel):
                                      "profile's term counts in seconds; 0 disables decay.")
     max_terms: int = Field(2000, ge=1, description="Terms kept per profile (lowest counts "
                            "pruned first).")
+    review_sentiment: str = Field("vader", pattern="^(off|vader|zero_shot)$", description=
+                                  "How a review's sentiment is scored: 'vader' (lexicon, "
+                                  "~1 ms), 'zero_shot' (MiniLM prototypes: agrees better with "
+                                  "the stars but costs a transformer pass per review in the "
+                                  "profile stage; EVALUATION.md) or 'off' (every review counts "
+                                  "as positive). A review scoring below negative_review_below "
+                                  "subtracts its event's terms instead of adding them. "
+                                  "Env RECSTREAM_PROFILE__REVIEW_SENTIMENT.")
+    negative_review_below: float = Field(-0.05, ge=-1, le=1, description="Sentiment score "
+                                         "(-1..1; VADER's compound or the zero-shot "
+                                         "cosine difference) under which a review is "
+                                         "negative. Env RECSTREAM_PROFILE__NEGATIVE_REVIEW_BELOW.")
     session_events: int = Field(0, ge=0, description="Session signal: the user's last N "
                                 "events weigh (1 + session_boost) times; 0 disables it. "
                                 "Env RECSTREAM_PROFILE__SESSION_EVENTS.")
@@ -204,6 +216,19 @@ class FeedbackSettings(BaseModel):
                            "Env RECSTREAM_FEEDBACK__GRACE_S.")
     k: int = Field(10, ge=1, description="Top-k items of each impression that count. "
                    "Env RECSTREAM_FEEDBACK__K.")
+
+
+class CatalogueSettings(BaseModel):
+    """How the catalogue treats incoming items (recstream/core/catalogue.py)."""
+
+    classify_untagged: bool = Field(False, description="An item without tags gets the known "
+                                    "categories nearest its text (zero-shot with the sentence "
+                                    "encoder, loaded on the first such item). "
+                                    "Env RECSTREAM_CATALOGUE__CLASSIFY_UNTAGGED.")
+    classify_top: int = Field(1, ge=1, description="Categories given to an untagged item. "
+                              "Env RECSTREAM_CATALOGUE__CLASSIFY_TOP.")
+    classify_template: str = Field("{}", description="How a category name is phrased for "
+                                   "the encoder, e.g. 'a {} movie'.")
 
 
 class LearnSettings(BaseModel):
@@ -345,6 +370,7 @@ class Settings(BaseSettings):
     feedback: FeedbackSettings = FeedbackSettings()
     privacy: PrivacySettings = PrivacySettings()
     learn: LearnSettings = LearnSettings()
+    catalogue: CatalogueSettings = CatalogueSettings()
 
     @property
     def group_id(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 import faust
 
+from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
 from recstream.settings import Settings
 from streams.metrics import PipelineMetrics
@@ -131,6 +132,11 @@ def create_pipeline(settings: Settings) -> Pipeline:
 
     term_index = table("term_index")
     view = ReplicatedView(names, term_index.changelog_topic.get_topic_name())
+    if settings.catalogue.classify_untagged:  # untagged items get the nearest categories
+        cc = settings.catalogue
+        view.catalogue.classifier = ZeroShotClassifier(
+            lazy_encoder(settings.scorer.model), top=cc.classify_top,
+            template=cc.classify_template)
     replica = Replica(settings.bootstrap, view.topics, view.apply, security=settings.security)
     pipeline = Pipeline(
         settings=settings, app=app, names=names, raw_events=raw,

@@ -31,11 +31,11 @@ def show(bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
     from streams.admin import broker_ready
 
     s = settings(bootstrap)
-    if not broker_ready(s.bootstrap):
+    if not broker_ready(s.bootstrap, security=s.security):
         raise UserError(f"no Kafka broker answers at {s.bootstrap}; pass --bootstrap-server")
     topic = f"{s.group_id}-learner-changelog"
     try:
-        state = latest_state(read_all(s.bootstrap, topic))
+        state = latest_state(read_all(s.bootstrap, topic, s.security))
     except UserError:
         state = None
     prior = prior_weights(s.recommend)

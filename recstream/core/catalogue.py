@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +34,32 @@ def item_from_record(record: Mapping[str, Any]) -> CatalogueItem:
                          dict(counts), length, {t: c / length for t, c in counts.items()})
 
 
-class Catalogue:
-    """Items by id plus an inverted index term -> item ids (for content candidates)."""
+#: (item text, known category names) -> inferred categories (recstream.core.classify)
+Classifier = Callable[[str, Sequence[str]], Sequence[str]]
 
-    def __init__(self) -> None:
+
+def item_text(record: Mapping[str, Any]) -> str:
+    """Title and description of an ``items`` record, as one text for classification."""
+    desc = record.get("description") or ""
+    if isinstance(desc, list):
+        desc = " ".join(str(d) for d in desc)
+    return " ".join(t for t in (str(record.get("title") or ""), str(desc)) if t.strip())
+
+
+class Catalogue:
+    """Items by id plus an inverted index term -> item ids (for content candidates).
+
+    With a ``classifier`` (setting ``catalogue.classify_untagged``), an item that arrives
+    without tags but with text gets the known categories (tags of earlier items) its text is
+    closest to, as tags (kept in :attr:`inferred`; inferred tags never become categories).
+    """
+
+    def __init__(self, classifier: Classifier | None = None) -> None:
         self.items: dict[str, CatalogueItem] = {}
         self.by_term: dict[str, set[str]] = {}
+        self.classifier = classifier
+        self.categories: dict[str, int] = {}  # known tag -> items carrying it (given, not inferred)
+        self.inferred: dict[str, tuple[str, ...]] = {}  # item -> tags a classifier gave it
 
     def __len__(self) -> int:
         return len(self.items)
@@ -51,8 +71,17 @@ class Catalogue:
         return self.items.get(item_id)
 
     def upsert(self, record: Mapping[str, Any]) -> CatalogueItem:
+        item_id = str(record["item_id"])
+        self.remove(item_id)
+        if (not record.get("tags") and self.classifier is not None and self.categories
+                and (text := item_text(record))):
+            tags = tuple(self.classifier(text, sorted(self.categories)))
+            self.inferred[item_id] = tags
+            record = {**record, "tags": list(tags)}
         item = item_from_record(record)
-        self.remove(item.item_id)
+        if item.item_id not in self.inferred:
+            for tag in item.tags:
+                self.categories[tag] = self.categories.get(tag, 0) + 1
         self.items[item.item_id] = item
         for term in item.terms:
             self.by_term.setdefault(term, set()).add(item.item_id)
@@ -62,6 +91,12 @@ class Catalogue:
         old = self.items.pop(item_id, None)
         if old is None:
             return
+        if self.inferred.pop(item_id, None) is None:
+            for tag in old.tags:
+                if self.categories.get(tag, 0) <= 1:
+                    self.categories.pop(tag, None)
+                else:
+                    self.categories[tag] -= 1
         for term in old.terms:
             ids = self.by_term.get(term)
             if ids is not None:

@@ -14,6 +14,7 @@ from recstream.core import index
 from recstream.core.candidates import CandidateSet, generate
 from recstream.core.catalogue import CatalogueItem
 from recstream.core.rank import blend
+from recstream.core.sentiment import negative_review
 from recstream.core.text import term_counts
 from recstream.core.tfidf import Profile, ProfileChange, apply_event
 from recstream.core.view import MemoryView, make_sketch, user_vector
@@ -42,6 +43,8 @@ def event_terms(item: CatalogueItem | None, review: str | None) -> dict[str, flo
 def update_profile(profile: Profile, event: Mapping[str, Any], item: CatalogueItem | None,
                    cfg: ProfileSettings) -> ProfileChange:
     weight, value = event_weight(event, cfg)
+    if negative_review(event.get("review"), cfg):  # lowers interest in its terms instead
+        weight = -weight
     return apply_event(profile, event_terms(item, event.get("review")), weight, event["ts"],
                        event["item_id"], value, cfg.decay_half_life_s, cfg.max_terms,
                        cfg.session_events, cfg.session_boost)

@@ -112,6 +112,11 @@ def apply_event(
     counts (1 + b) times while it is among the user's last N events. Mutates ``profile``;
     returns what changed (terms whose count fell because an event left the session window
     are reported as touched too).
+
+    A negative ``weight`` (a negative review, see recstream.core.process.update_profile)
+    lowers the counts of the terms the profile already has instead of raising them, never
+    below 0; a term whose count reaches 0 leaves the profile (reported as dropped). It gets no
+    session boost and adds no new terms.
     """
     new_user = profile.events == 0
     if profile.events and ts > profile.ts:
@@ -127,6 +132,8 @@ def apply_event(
     else:
         profile.ts = ts
         scale = weight
+    if scale < 0:
+        return _subtract(profile, terms, -scale, item_id, value, new_user)
     boost = session_boost if session_events > 0 else 0.0
     new_terms = []
     for term, count in terms.items():
@@ -152,6 +159,29 @@ def apply_event(
     return ProfileChange(tuple(t for t in touched if t in profile.counts),
                          tuple(t for t in new_terms if t in profile.counts), new_user,
                          tuple(t for t in dropped if t not in new_terms))
+
+
+def _subtract(profile: Profile, terms: Mapping[str, float], scale: float, item_id: str,
+              value: float, new_user: bool) -> ProfileChange:
+    """A negative event: counts fall by count · scale, floored at 0 (see :func:`apply_event`)."""
+    touched, gone = [], []
+    for term, count in terms.items():
+        old = profile.counts.get(term)
+        if old is None:
+            continue
+        new = old - count * scale
+        if new <= 1e-12:
+            new = 0.0
+            del profile.counts[term]
+            gone.append(term)
+        else:
+            profile.counts[term] = new
+            touched.append(term)
+        profile.length -= old - new
+    profile.length = max(0.0, profile.length) if profile.counts else 0.0
+    profile.items[item_id] = max(value, profile.items.get(item_id, value))
+    profile.events += 1
+    return ProfileChange(tuple(touched), (), new_user, tuple(gone))
 
 
 def _end_session_boost(profile: Profile, entry: list[Any], boost: float,
