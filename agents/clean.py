@@ -2,7 +2,9 @@
 
 In: clicks, purchases, ratings (raw bytes, key user id). Out: events (key: the user's
 pseudonym; user and event ids pseudonymised, the raw pair sealed, recstream.core.privacy),
-dead-letters (key: the input record's key). Table: event_ids (event_id -> ts, de-duplication).
+dead-letters (key: the input record's key). Table: event_ids (event_id -> {ts, src}: src is a
+keyed digest of the input record that first carried the id; another record with the same id
+is a duplicate and dropped, the same record again, a replay after a crash, goes on).
 Values arrive as raw bytes (no Faust deserialiser), so invalid UTF-8 or JSON reaches
 :func:`parse` and is dead-lettered instead of failing inside the consumer.
 """
@@ -15,7 +17,8 @@ import time
 from typing import Any
 
 from recstream.core.events import Invalid, parse, worker_limits
-from recstream.core.privacy import pseudonymise_event
+from recstream.core.privacy import pseudonym, pseudonymise_event
+from recstream.core.process import input_duplicate
 from streams.app import Pipeline
 from streams.metrics import trace
 
@@ -76,10 +79,15 @@ def register(p: Pipeline) -> None:
                 continue
             # privacy: from here on (tables, topics, logs) only pseudonyms; raw ids sealed
             event = pseudonymise_event(p.privacy_key, event)
-            if p.event_ids.get(event["event_id"]) is not None:
+            # a crash can store the id without the send reaching `events`: the replayed
+            # record is forwarded again (the profile stage's applied ids make it a no-op)
+            src = pseudonym(p.privacy_key, f"{msg.topic}/{msg.partition}/{msg.offset}", "input")
+            stored = p.event_ids.get(event["event_id"])
+            if input_duplicate(stored, src):
                 p.metrics.event("clean", "duplicate")
                 log.debug("duplicate event_id=%s", event["event_id"])
                 continue
-            p.event_ids[event["event_id"]] = event["ts"]
+            if stored is None:
+                p.event_ids[event["event_id"]] = {"ts": event["ts"], "src": src}
             p.metrics.event("clean")
             await p.events.send(key=event["user_id"], value={**event, **trace(msg, received)})

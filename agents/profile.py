@@ -1,6 +1,8 @@
 """profile: apply each event to its user's TF-IDF profile; erase users who are forgotten.
 
 In: events (key: user pseudonym) and forget (erasure requests, same key and partitioning).
+Each profile keeps the ids (and the input offset) of the events applied to it, so a
+re-delivered event is a no-op in the same stored value (recstream.core.process.apply_once).
 Out: profiled (key pseudonym) for the candidate stage; index-updates (one batch per owning
 partition of the term / user-count / item keys) for the global index; user-sketches (key
 pseudonym); forget-replies (what this stage erased). Tables: profiles (pseudonym -> profile,
@@ -13,10 +15,10 @@ from typing import Any
 
 from recstream.core.privacy import SEALED, forget_updates
 from recstream.core.process import (
+    apply_once,
     batch_by_partition,
     event_weight,
     index_updates,
-    update_profile,
 )
 from recstream.core.tfidf import Profile
 from recstream.core.view import make_sketch, user_vector
@@ -40,16 +42,26 @@ def register(p: Pipeline) -> None:
             event = ev.value
             user = event["user_id"]  # the pseudonym (agents/clean.py)
             profile = Profile.from_dict(p.profiles.get(user))
-            change = update_profile(profile, event, p.view.catalogue.get(event["item_id"]), pc)
+            # a re-delivered event (same id, or an offset already applied) changes nothing
+            change = apply_once(profile, event, p.view.catalogue.get(event["item_id"]), pc,
+                                ev.message.offset)
+            # written on a re-delivery too: RocksDB may hold a value whose changelog record
+            # the crash lost, and the rewrite puts it back in the changelog
             p.profiles[user] = profile.to_dict()
-            weight, _ = event_weight(event, pc)
-            updates = index_updates(user, profile, change, event, weight)
-            for part, batch in batch_by_partition(updates, p.names.partitions).items():
-                await p.index_updates.send(key=batch[0][0], partition=part, value=batch)
+            if change is None:  # index updates are not idempotent: not sent again
+                p.metrics.event("profile", "duplicate")
+            else:
+                weight, _ = event_weight(event, pc)
+                updates = index_updates(user, profile, change, event, weight)
+                for part, batch in batch_by_partition(updates, p.names.partitions).items():
+                    await p.index_updates.send(key=batch[0][0], partition=part, value=batch)
             sketch = make_sketch(profile, user_vector(profile, p.view)[0], rc.sketch_terms,
                                  rc.sketch_items)
             await p.sketches.send(key=user, value=sketch)
-            p.metrics.event("profile")
+            if change is not None:
+                p.metrics.event("profile")
+            # also on a re-delivery: its recommendation may not have been published (the
+            # rank stage skips a trigger it already published)
             await p.profiled.send(key=user, value={
                 "user_id": user, "event_id": event["event_id"], "ts": event["ts"],
                 SEALED: event.get(SEALED), **carry(event)})

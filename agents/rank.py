@@ -6,6 +6,8 @@ over HTTP). Reads: profiles. Each user's A/B variant (recstream.core.ab) picks t
 weights and is written in ``variant``; a learned variant (learn.enabled) blends with the
 latest learned weights (``p.blend_model``, agents/learn.py), explores ε-greedily (items and
 record carry ``explore: true``) and writes ``blend_version``.
+The stored record also keeps the user's last published (trigger event, variant) pairs, so a
+re-delivered trigger is not published again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from recstream.core import ab
 from recstream.core.candidates import Candidate
 from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
 from recstream.core.privacy import SEALED, raw_ids
+from recstream.core.process import PUBLISHED, published_before, remember_published
 from recstream.core.rank import blend
 from streams.app import Pipeline, current_partition
 
@@ -26,6 +29,7 @@ def register(p: Pipeline) -> None:
     lc = p.settings.learn
     learned = {v.name for v in variants if is_learned(v, lc)}
     prior = prior_weights(rc)
+    keep = p.settings.profile.applied_ids  # (trigger, variant) pairs remembered per user
 
     @p.app.agent(p.candidates, name="rank")
     async def rank_and_publish(stream):  # type: ignore[no-untyped-def]
@@ -35,6 +39,10 @@ def register(p: Pipeline) -> None:
             variant = ab.assign(raw_user, variants).name  # the same bucket as before privacy
             profile = p.profiles.get(user)
             if profile is None:  # forgotten (agents/profile.py) while this event was in flight
+                continue
+            published = (p.latest.get(user) or {}).get(PUBLISHED, [])
+            if published_before(published, msg["event_id"], variant):  # a re-delivery
+                p.metrics.event("rank", "duplicate")
                 continue
             seen = profile.get("items", {})
             cands = [Candidate(**c) for c in msg["items"]]
@@ -57,11 +65,17 @@ def register(p: Pipeline) -> None:
                 "trigger_event_id": raw_event, "event_ts": msg["ts"],
                 "published_ts": time.time(), "degraded": bool(msg.get("degraded")),
             }
-            # stored form: pseudonyms + sealed ids (streams/web.py restores the producer's)
-            p.latest[user] = {**record, "user_id": user, "trigger_event_id": msg["event_id"],
-                              SEALED: msg.get(SEALED)}
             # keyed by the producer's id, on the pseudonym's partition: co-partitioned with
             # events for the feedback join
-            await p.recommendations.send(key=raw_user, value=record,
-                                         partition=current_partition())
+            sent = await p.recommendations.send(key=raw_user, value=record,
+                                                partition=current_partition())
+            # the table says "published" only once the broker has the record: a crash in
+            # between repeats the record on replay instead of losing it
+            await sent
+            if p.profiles.get(user) is None:  # forgotten while the record was in flight
+                continue
+            # stored form: pseudonyms + sealed ids (streams/web.py restores the producer's)
+            p.latest[user] = {**record, "user_id": user, "trigger_event_id": msg["event_id"],
+                              SEALED: msg.get(SEALED), PUBLISHED: remember_published(
+                                  published, msg["event_id"], variant, keep)}
             p.metrics.published(record, msg)

@@ -17,6 +17,7 @@ from faust.exceptions import SameNode
 from faust.web import View
 
 from recstream.core.privacy import SEALED, pseudonym, unseal
+from recstream.core.process import PUBLISHED
 from streams.app import Pipeline
 from streams.dashboard import register_dashboard
 from streams.forget import ForgetError, request_forget
@@ -48,7 +49,7 @@ def register_web(p: Pipeline) -> None:
         record = p.latest.get(pseud)
         if record is None:
             return web.json({"error": "unknown user", "user_id": user_id}, status=404)
-        out = {k: v for k, v in record.items() if k != SEALED}
+        out = {k: v for k, v in record.items() if k not in (SEALED, PUBLISHED)}
         out["user_id"] = user_id
         if record.get(SEALED):  # the producer's event id, as the recommendations topic has it
             out["trigger_event_id"] = unseal(key, record[SEALED])["event_id"]

@@ -7,7 +7,7 @@ Kafka for tests, offline evaluation and consistency checks (a clean recomputatio
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from recstream.core import index
@@ -16,7 +16,13 @@ from recstream.core.catalogue import CatalogueItem
 from recstream.core.rank import blend
 from recstream.core.sentiment import negative_review
 from recstream.core.text import term_counts
-from recstream.core.tfidf import Profile, ProfileChange, apply_event
+from recstream.core.tfidf import (
+    Profile,
+    ProfileChange,
+    already_applied,
+    apply_event,
+    mark_applied,
+)
 from recstream.core.view import MemoryView, make_sketch, user_vector
 from recstream.settings import ProfileSettings, RecommendSettings
 
@@ -48,6 +54,53 @@ def update_profile(profile: Profile, event: Mapping[str, Any], item: CatalogueIt
     return apply_event(profile, event_terms(item, event.get("review")), weight, event["ts"],
                        event["item_id"], value, cfg.decay_half_life_s, cfg.max_terms,
                        cfg.session_events, cfg.session_boost)
+
+
+def apply_once(profile: Profile, event: Mapping[str, Any], item: CatalogueItem | None,
+               cfg: ProfileSettings, offset: int | None = None) -> ProfileChange | None:
+    """:func:`update_profile` unless ``profile`` already holds the event (same id among its
+    last ``cfg.applied_ids``, or an input ``offset`` at or before the last applied one):
+    then None and the counts are untouched; only a later offset is noted. The event's id
+    and offset are recorded in the profile itself, so the state and the proof that the
+    event is in it are one stored value (agents/profile.py)."""
+    if already_applied(profile, event["event_id"], offset):
+        if offset is not None:
+            profile.offset = max(profile.offset, offset)
+        return None
+    change = update_profile(profile, event, item, cfg)
+    mark_applied(profile, event["event_id"], offset, cfg.applied_ids)
+    return change
+
+
+def input_duplicate(stored: Any, source: str) -> bool:
+    """Whether the clean stage drops an event as a duplicate: its id was stored before
+    (``stored``: the ``event_ids`` entry, None if none) by a *different* input record.
+    ``source`` names the input record (topic, partition, offset). The same record again
+    is a replay after a crash, which may have stored the id without forwarding the event:
+    it goes on, and the profile stage's applied ids make it a no-op if it was applied."""
+    if stored is None:
+        return False
+    if isinstance(stored, Mapping):
+        return stored.get("src") != source
+    return True  # an entry from before sources were kept (a bare timestamp)
+
+
+#: field of a stored latest recommendation (agents/rank.py) holding the user's last
+#: published [trigger event id, variant] pairs
+PUBLISHED = "published"
+
+
+def published_before(published: Sequence[Sequence[str]], trigger: str, variant: str) -> bool:
+    """Whether (``trigger`` event id, ``variant``) is among a user's published pairs."""
+    return any(t == trigger and v == variant for t, v in published)
+
+
+def remember_published(published: Sequence[Sequence[str]], trigger: str, variant: str,
+                       keep: int) -> list[list[str]]:
+    """The user's published pairs with (``trigger``, ``variant``) added: the last ``keep``."""
+    out = [list(pv) for pv in published if not (pv[0] == trigger and pv[1] == variant)]
+    out.append([trigger, variant])
+    return out[-keep:]
 
 
 def index_updates(user_id: str, profile: Profile, change: ProfileChange,
@@ -118,16 +171,22 @@ class MemoryPipeline:
         self.partitions = partitions
         self.view = MemoryView()
         self.profiles: dict[str, Profile] = {}
+        self.duplicates = 0  # events ignored because their profile already held them
 
     def add_items(self, records: Iterable[Mapping[str, Any]]) -> None:
         for r in records:
             self.view.catalogue.upsert(r)
 
-    def ingest(self, event: Mapping[str, Any]) -> None:
+    def ingest(self, event: Mapping[str, Any]) -> bool:
+        """Apply one event; False (and nothing changes) when its id was already applied
+        to the user's profile, as in the profile stage."""
         user = event["user_id"]
         profile = self.profiles.setdefault(user, Profile())
         item = self.view.catalogue.get(event["item_id"])
-        change = update_profile(profile, event, item, self.profile_cfg)
+        change = apply_once(profile, event, item, self.profile_cfg)
+        if change is None:
+            self.duplicates += 1
+            return False
         weight, _ = event_weight(event, self.profile_cfg)
         for key, upd in index_updates(user, profile, change, event, weight):
             part = index_partition(key, self.partitions)
@@ -137,6 +196,7 @@ class MemoryPipeline:
         self.view.sketches[user] = make_sketch(
             profile, user_vector(profile, self.view)[0], self.rec_cfg.sketch_terms,
             self.rec_cfg.sketch_items)
+        return True
 
     def recommend(self, user_id: str) -> list[dict[str, Any]]:
         profile = self.profiles.get(user_id, Profile())

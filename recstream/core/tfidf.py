@@ -57,12 +57,20 @@ class Profile:
     events: int = 0
     #: session window: [terms, scale, reference ts] of the last N events, oldest first
     recent: list[list[Any]] = field(default_factory=list)
+    #: delivery bookkeeping (:func:`already_applied`): ids of the last applied events, oldest
+    #: first, and the input offset of the latest applied event (-1: none known)
+    applied: list[str] = field(default_factory=list)
+    offset: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         d = {"c": self.counts, "len": self.length, "ts": self.ts, "items": self.items,
              "n": self.events}
         if self.recent:
             d["r"] = self.recent
+        if self.applied:
+            d["ids"] = self.applied
+        if self.offset >= 0:
+            d["off"] = self.offset
         return d
 
     @classmethod
@@ -70,7 +78,8 @@ class Profile:
         if not d:
             return cls()
         return cls(dict(d["c"]), float(d["len"]), float(d["ts"]), dict(d["items"]), int(d["n"]),
-                   [list(e) for e in d.get("r") or ()])
+                   [list(e) for e in d.get("r") or ()], list(d.get("ids") or ()),
+                   int(d.get("off", -1)))
 
     def tf(self, term: str) -> float:
         return tf(self.counts.get(term, 0.0), self.length)
@@ -81,6 +90,27 @@ class Profile:
             return {}
         inv = 1.0 / self.length
         return {t: c * inv for t, c in self.counts.items()}
+
+
+def already_applied(profile: Profile, event_id: str, offset: int | None = None) -> bool:
+    """Whether the event is already in ``profile``: its id is among the last applied ids, or
+    it comes from the input at or before the offset of the last applied event (a replay
+    after a crash: one user's events arrive in order on one partition). ``offset`` None:
+    the id alone decides."""
+    if offset is not None and 0 <= offset <= profile.offset:
+        return True
+    return event_id in profile.applied
+
+
+def mark_applied(profile: Profile, event_id: str, offset: int | None, keep: int) -> None:
+    """Remember that the event was applied: its id (the last ``keep`` ids are kept) and its
+    input offset. Call it with the state change, so both land in the same stored value."""
+    if event_id not in profile.applied:
+        profile.applied.append(event_id)
+        if len(profile.applied) > keep:
+            del profile.applied[: len(profile.applied) - keep]
+    if offset is not None:
+        profile.offset = max(profile.offset, offset)
 
 
 @dataclass(frozen=True, slots=True)
