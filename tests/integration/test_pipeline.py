@@ -14,6 +14,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 CONTRACT_FIELDS = {"user_id", "items", "variant", "model_version", "trigger_event_id",
                    "event_ts", "published_ts", "degraded"}
+#: Extra fields the contract allows: the online-learned blend's exploration flag and version.
+OPTIONAL_FIELDS = {"explore", "blend_version"}
 REPLAY_DEADLINE_S = 90.0
 
 
@@ -23,7 +25,8 @@ def item_ids(record: dict[str, Any]) -> list[str]:
 
 def check_contract(record: dict[str, Any], events_by_id: dict[str, dict[str, Any]],
                    started_wall: float) -> None:
-    assert set(record) == CONTRACT_FIELDS, f"fields {sorted(record)}"
+    assert CONTRACT_FIELDS <= set(record) <= CONTRACT_FIELDS | OPTIONAL_FIELDS, \
+        f"fields {sorted(record)}"
     assert isinstance(record["user_id"], str)
     assert isinstance(record["variant"], str) and record["variant"]
     assert isinstance(record["model_version"], str) and record["model_version"]
