@@ -10,8 +10,10 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import TEST_PRIVACY_KEY
 
 from recstream.core.events import Limits, parse
+from recstream.core.privacy import pseudonym
 from recstream.core.process import MemoryPipeline
 from recstream.settings import Settings
 
@@ -60,6 +62,17 @@ def last_per_key(records: list[Any]) -> dict[str, Any]:
     return {r.key: r.value for r in records}  # topic order per partition = per key
 
 
+def stored_key(user_id: str) -> str:
+    """The changelog key of ``user_id``'s profile: its pseudonym under the workers' key."""
+    return pseudonym(TEST_PRIVACY_KEY.encode(), user_id)
+
+
+def by_raw_user(records: list[Any], users: Any) -> dict[str, Any]:
+    """Last changelog value per raw user id of ``users`` (None if it has none)."""
+    last = last_per_key(records)
+    return {u: last.get(stored_key(u)) for u in users}
+
+
 def test_restart_recovers_profiles_from_the_changelog(cluster, producer, reader,
                                                       ml_sample) -> None:
     worker = cluster.worker("worker").start()
@@ -75,10 +88,10 @@ def test_restart_recovers_profiles_from_the_changelog(cluster, producer, reader,
     recs.wait_for(lambda rs: triggers <= {r.value["trigger_event_id"] for r in rs}, 90,
                   "a recommendation for each replayed event")
     changelog.wait_for(
-        lambda rs: all((last_per_key(rs).get(u) or {}).get("n") == p["n"]
+        lambda rs: all((by_raw_user(rs, want).get(u) or {}).get("n") == p["n"]
                        for u, p in want.items()),
         30, "every user's profile in the changelog")
-    before = last_per_key(changelog.records)
+    before = by_raw_user(changelog.records, want)
     diffs = {u: d for u, p in want.items() if (d := profile_diff(before.get(u), p))}
     assert not diffs, f"worker profiles differ from MemoryPipeline: {diffs}"
 
@@ -104,10 +117,10 @@ def test_restart_recovers_profiles_from_the_changelog(cluster, producer, reader,
     recs.wait_for(lambda rs: extra["event_id"] in {r.value["trigger_event_id"] for r in rs},
                   60, "the recommendation for the event sent after the restart")
     changelog.wait_for(
-        lambda rs: (last_per_key(rs).get(user) or {}).get("ts") == extra["ts"], 30,
+        lambda rs: (last_per_key(rs).get(stored_key(user)) or {}).get("ts") == extra["ts"], 30,
         f"{user}'s profile after the restart")
     changelog.drain(quiet_s=2.0)
-    after = last_per_key(changelog.records)
+    after = by_raw_user(changelog.records, want_after)
     diff = profile_diff(after[user], want_after[user])
     assert diff is None, (f"{user}'s profile after restart + 1 event: {diff} "
                           f"(n={after[user]['n']}; before restart n={before[user]['n']})")
