@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from recstream.datasets.model import Dataset
 from recstream.llm.scoring import ItemEmbeddings
-from recstream.settings import ProfileSettings, RecommendSettings
+from recstream.settings import LearnSettings, ProfileSettings, RecommendSettings
 
 
 class Reporter(Protocol):
@@ -40,6 +40,8 @@ class Job:
     llm_history: int = 20  # scorer.history_items: latest items in the user side
     cold_start: bool = True  # per-variant cold-start buckets (loo, prequential)
     timeline: bool = False  # prequential: keep each judged event's HR (drift report)
+    learn: LearnSettings = field(default_factory=LearnSettings)  # the learner's settings
+    learned: frozenset[str] = frozenset()  # variants that learn their blend (prequential)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     cold_start: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     timelines: dict[str, list[float]] = field(default_factory=dict)  # name -> HR per event
+    learned: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> final learner
 
     def merge(self, other: Outcome) -> None:
         self.results.update(other.results)
@@ -56,13 +59,15 @@ class Outcome:
         self.notes += other.notes
         self.cold_start.update(other.cold_start)
         self.timelines.update(other.timelines)
+        self.learned.update(other.learned)
 
 
 def to_json(dataset: str, protocol: str, k: int, outcome: Outcome, order: list[str],
             seconds: float) -> dict[str, Any]:
     """The ``--json`` document: unavailable variants and peers appear in ``results`` as
     ``{"unavailable": reason}`` so a reader sees them next to the measured ones;
-    ``cold_start`` (loo, prequential) holds each measured one's cold-start buckets."""
+    ``cold_start`` (loo, prequential) holds each measured one's cold-start buckets;
+    ``learned`` (prequential) each learned variant's final blend weights and counts."""
     results: dict[str, Any] = {}
     for name in order:
         if name in outcome.results:
@@ -76,5 +81,8 @@ def to_json(dataset: str, protocol: str, k: int, outcome: Outcome, order: list[s
             name: {b: {m: round(v, 6) for m, v in r.items()}
                    for b, r in outcome.cold_start[name].items()}
             for name in order if name in outcome.cold_start}
+    if outcome.learned:  # the learned variants' final blend: weights, version, examples
+        doc["learned"] = {name: outcome.learned[name] for name in order
+                          if name in outcome.learned}
     doc["seconds"] = round(seconds, 3)
     return doc

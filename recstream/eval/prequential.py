@@ -18,6 +18,15 @@ Beside accuracy: ``ild`` and ``novelty`` of each list (novelty against the count
 stream so far) and the cold-start buckets: events whose item had fewer than
 ``NEW_ITEM_BELOW`` earlier interactions (``new_items``) and a user's first
 ``NEW_USER_EVENTS`` judged events, i.e. with 1 to 3 earlier interactions (``new_users``).
+
+Learned variants (``job.learned``: ``learned``, and ``default`` with ``learn.enabled``) rank
+with their own :class:`recstream.core.learn.Learner`, started from the variant's weights:
+at each judged event the shown top-k (with ε-greedy exploration seeded by the event id, and
+each item's scaled signals) is an impression, the event labels it exactly as the feedback
+join labels a final impression (the event's item, if shown, is taken when clicked or rated
+≥ 4; the other shown items are not), and the learner learns the batch before the next event.
+Unlike production there is no join window: the label is the next event only, and the
+learner sees only judged events' impressions (every n-th with ``sample_every``).
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from recstream.core import feedback, learn
+from recstream.core.diversity import ranked_list
 from recstream.datasets.model import Interaction
 from recstream.eval.job import Job, Outcome
 from recstream.eval.lists import ItemVectors, ListStats
@@ -39,8 +50,8 @@ from recstream.eval.ranking import (
     metrics_of_list,
     top_ids,
 )
-from recstream.eval.replay import Replay
-from recstream.eval.signals import ItemSpace, top_k, user_signals
+from recstream.eval.replay import Replay, to_event
+from recstream.eval.signals import ItemSpace, candidates, top_k, user_signals
 
 REFITS = 20
 
@@ -60,7 +71,9 @@ def run(job: Job) -> Outcome:
     cold = {name: ColdStart(len(space), "events") for name in [*avg, *peer_avg]}
     ctx = _Context(ItemVectors(replay.view.catalogue, space.ids), len(space),
                    LLMSignal(job.embeddings, space.ids, job.llm_history)
-                   if job.embeddings else None)
+                   if job.embeddings else None,
+                   {name: learn.Learner(job.learn, learn.prior_weights(cfg))
+                    for name, cfg in job.variants.items() if name in job.learned})
     timelines: dict[str, list[float]] = {name: [] for name in avg}
     uidx: dict[str, int] = {}
     rows: dict[int, list[int]] = {}
@@ -100,6 +113,16 @@ def run(job: Job) -> Outcome:
             out.cold_start[name] = cold[name].result()
     if job.timeline:
         out.timelines = timelines
+    for name, learner in ctx.learners.items():
+        st = learner.state()
+        out.learned[name] = {"weights": {s: round(v, 4) for s, v in st["weights"].items()},
+                             "prior": learner.prior, "version": st["version"],
+                             "examples": st["examples"], "positives": st["positives"],
+                             "explored": ctx.explored[name]}
+    if ctx.learners:
+        out.notes.append(f"learned ({', '.join(ctx.learners)}): one impression per judged "
+                         f"event, labelled by that event, learned right after it; "
+                         f"ε = {job.learn.epsilon:g}, seed {job.learn.seed!r}")
     if job.sample_every > 1 or job.max_events:
         out.notes.append(f"bounded run: {len(stream)} of {len(ds.interactions)} events replayed, "
                          f"every {job.sample_every}. eligible event evaluated")
@@ -114,10 +137,12 @@ class _Context:
     list statistics and the LLM signal (None: not evaluated)."""
 
     def __init__(self, vectors: ItemVectors, catalogue_size: int,
-                 llm: LLMSignal | None) -> None:
+                 llm: LLMSignal | None, learners: dict[str, learn.Learner]) -> None:
         self.vectors = vectors
         self.lists = ListStats(vectors, catalogue_size)
         self.llm = llm
+        self.learners = learners  # learned variant -> its blend model
+        self.explored = dict.fromkeys(learners, 0)  # learned variant -> explored slots
 
 
 def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
@@ -131,14 +156,38 @@ def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
     trending = {h: replay.trending(h) for h in half_lives}
     catalogue = replay.view.catalogue
     for name, cfg in job.variants.items():
-        ranked = top_k(sig, trending[cfg.trending_half_life_s], profile.items, catalogue,
-                       cfg, job.k, ctx.vectors.mmr)
+        if name in ctx.learners:
+            ranked = _learned_top(job, ctx, name, x, candidates(
+                sig, trending[cfg.trending_half_life_s], profile.items, catalogue, cfg),
+                profile.items, catalogue, cfg)
+        else:
+            ranked = top_k(sig, trending[cfg.trending_half_life_s], profile.items, catalogue,
+                           cfg, job.k, ctx.vectors.mmr)
         metrics = metrics_of_list(ranked, x.item_id, job.k)
         cold[name].add(*flags, metrics, ranked)
         avg[name].add({**metrics, **ctx.lists.describe(ranked, replay.item_counts,
                                                        replay.total)}, ranked)
         if timelines is not None:
             timelines[name].append(metrics["hr"])
+
+
+def _learned_top(job: Job, ctx: _Context, name: str, x: Interaction, cands: list[Any],
+                 seen: Any, catalogue: Any, cfg: Any) -> list[str]:
+    """A learned variant's list, then its impression fed back to its learner, as in
+    production: the rank stage's list (``ranked_list``: current learned weights, MMR when
+    λ < 1, ε-greedy exploration seeded by the event id) with each shown item's scaled
+    signals; the judged event, in the feedback join's form, labels them
+    (``learn.examples``: 1 for a shown item the user took, 0 for the others)."""
+    learner = ctx.learners[name]
+    event = to_event(x, job.dataset.format)
+    items = ranked_list(cands, learner.weights(), job.k, seen, catalogue=catalogue,
+                        mmr_lambda=cfg.mmr_lambda, epsilon=job.learn.epsilon,
+                        rng=learn.exploration_rng(job.learn.seed, event["event_id"]),
+                        features=True)
+    ctx.explored[name] += sum(bool(i.get("explore")) for i in items)
+    learner.update(learn.examples(feedback.shown_features(items),
+                                  [feedback.joined_event(event)]), ts=x.ts)
+    return [i["item_id"] for i in items]
 
 
 def _peer_top(model: Any, user: int, seen: list[int], space: ItemSpace, k: int) -> list[str]:

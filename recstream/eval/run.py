@@ -69,10 +69,21 @@ def evaluate(path: str | Path, protocol: str, settings: Settings, k: int = 10,
             reason = f"the LLM encoder is unavailable ({str(e).splitlines()[0]})"
             runs, unavailable = variants.without_llm(runs, reason)
             notes.append(f"{reason}: default ranks without the LLM score")
+    learned = variants.learned_names(runs, settings.learn)
+    if learned and protocol != "prequential":
+        # nothing streams past a learner in split / loo: it would rank with its start weights
+        if "learned" in runs:
+            runs = {n: cfg for n, cfg in runs.items() if n != "learned"}
+            unavailable["learned"] = "learns online from the replay: prequential only"
+        if "default" in learned:
+            notes.append(f"{protocol}: default (learn.enabled) ranks with the learner's "
+                         "starting weights, the configured recommend.weight_*")
+        learned = frozenset()
     job = Job(ds, settings.profile, settings.recommend, runs, k=k, peers=peers, path=Path(path),
               sample_every=sample_every, max_events=max_events, refit_every=refit_every,
               reporter=reporter or Silent(), embeddings=embeddings,
-              llm_history=settings.scorer.history_items)
+              llm_history=settings.scorer.history_items, learn=settings.learn,
+              learned=learned)
     outcome = Outcome(unavailable=dict(unavailable), notes=notes)
     outcome.merge(PROTOCOLS[protocol](job))
     requested = variant_names if variant_names is not None else list(variants.ORDER)

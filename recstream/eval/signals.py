@@ -62,21 +62,28 @@ def blend_weights(cfg: RecommendSettings) -> dict[str, float]:
             "llm": cfg.weight_llm}
 
 
-def top_k(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
-          catalogue: Any, cfg: RecommendSettings, k: int,
-          rerank: Callable[[list[tuple[str, float]], int, float], list[str]] | None = None
-          ) -> list[str]:
-    """The production top-k for a variant: per-source candidate quotas, then ``blend`` (and
-    ``rerank(ranked, k, mmr_lambda)``, e.g. ItemVectors.mmr, when ``cfg.mmr_lambda`` < 1)."""
+def candidates(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
+               catalogue: Any, cfg: RecommendSettings) -> list[Candidate]:
+    """The candidate set the rank stage gets for a variant: the production per-source quotas
+    over CF (the variant's form), content and trending, each with all its signals."""
     cf_scores = sig.cf[cfg.cf_form]
     pool: set[str] = set()
     for signal in (cf_scores, sig.content, trending):
         fresh = ((i, v) for i, v in signal.items() if i not in seen and i in catalogue)
         pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
                                                  key=lambda kv: (kv[1], kv[0])))
-    cands = [Candidate(i, cf_scores.get(i, 0.0), sig.content.get(i, 0.0),
-                       trending.get(i, 0.0), sig.support.get(i, 0),
-                       llm=sig.llm.get(i, 0.0)) for i in sorted(pool)]
+    return [Candidate(i, cf_scores.get(i, 0.0), sig.content.get(i, 0.0),
+                      trending.get(i, 0.0), sig.support.get(i, 0),
+                      llm=sig.llm.get(i, 0.0)) for i in sorted(pool)]
+
+
+def top_k(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
+          catalogue: Any, cfg: RecommendSettings, k: int,
+          rerank: Callable[[list[tuple[str, float]], int, float], list[str]] | None = None
+          ) -> list[str]:
+    """The production top-k for a variant: per-source candidate quotas, then ``blend`` (and
+    ``rerank(ranked, k, mmr_lambda)``, e.g. ItemVectors.mmr, when ``cfg.mmr_lambda`` < 1)."""
+    cands = candidates(sig, trending, seen, catalogue, cfg)
     if cfg.mmr_lambda < 1.0 and rerank is not None:
         ranked = blend(cands, blend_weights(cfg), len(cands), seen)
         return rerank([(r["item_id"], r["score"]) for r in ranked], k, cfg.mmr_lambda)

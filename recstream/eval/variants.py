@@ -5,6 +5,9 @@ trending half-life, which the replay tracks for every variant at once, so one re
 training data serves all of them. ``default`` is the production configuration as loaded
 (defaults < config file < environment) *with the LLM scorer on*, as ``recstream up`` runs it
 (weight_llm included); ``--no-llm`` evaluates it as ``recstream up --no-scorer`` does.
+``learned`` starts from the same weights and learns them online from the replay (prequential,
+:mod:`recstream.eval.prequential`); with ``learn.enabled`` ``default`` learns too, and
+``fixed`` keeps the production weights pinned for comparison.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from recstream.settings import RecommendSettings
+from recstream.settings import LearnSettings, RecommendSettings
 
 #: "No decay": popularity counted over all time (a half-life of ~3 · 10^7 years, in seconds).
 ALL_TIME_S = 1e15
@@ -58,10 +61,26 @@ def catalogue(base: RecommendSettings) -> dict[str, Variant]:
                 "trending", {**_only(weight_cf=base.weight_cf,
                                      weight_content=base.weight_content,
                                      weight_llm=base.weight_llm)}),
-        Variant("default", "the production settings (CF + content + trending + LLM)", {}),
+        Variant("fixed", "the production weights pinned (as with learn.enabled false)", {}),
+        Variant("learned", "the production weights as the start of the online-learned blend, "
+                "updated from the replay's own impressions, with ε-greedy exploration", {}),
+        Variant("default", "the production settings (CF + content + trending + LLM; learned "
+                "when learn.enabled)", {}),
     )}
 
-ORDER = ("popularity", "cf_seed", "cf", "content", "hybrid", "hybrid_llm", "default")
+ORDER = ("popularity", "cf_seed", "cf", "content", "hybrid", "hybrid_llm", "fixed", "learned",
+         "default")
+
+#: Variants that learn their blend online (prequential only); ``default`` joins them when
+#: ``learn.enabled`` is the production setting (:func:`learned_names`).
+LEARNED = frozenset({"learned"})
+
+
+def learned_names(runs: dict[str, RecommendSettings], cfg: LearnSettings) -> frozenset[str]:
+    """The runs that blend with the online-learned weights: ``learned`` always, ``default``
+    when ``learn.enabled`` (as the rank stage treats the production variant)."""
+    names = set(LEARNED) | ({"default"} if cfg.enabled else set())
+    return frozenset(n for n in names if n in runs)
 
 
 def select(names: list[str] | None, base: RecommendSettings

@@ -31,22 +31,29 @@ def test_json_document_shape(dataset: str, protocol: str) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     ranking = protocol != "split"
+    streaming = protocol == "prequential"  # only there can the learned blend learn
     assert list(doc) == ["dataset", "protocol", "k", "results", *(["cold_start"] * ranking),
-                         "seconds"]
+                         *(["learned"] * streaming), "seconds"]
     assert (doc["dataset"], doc["protocol"], doc["k"]) == (dataset, protocol, 3)
     assert isinstance(doc["seconds"], float)
     assert list(doc["results"]) == ["popularity", "cf_seed", "cf", "content", "hybrid",
-                                    "hybrid_llm", "default"]
+                                    "hybrid_llm", "fixed", "learned", "default"]
     assert set(doc["results"]["hybrid_llm"]) == {"unavailable"}
+    skip = {"hybrid_llm"} | ({"learned"} if not streaming else set())
+    if streaming:
+        assert list(doc["learned"]) == ["learned"]  # default learns only with learn.enabled
+        assert doc["learned"]["learned"]["version"] == doc["results"]["learned"]["events"]
+    else:
+        assert set(doc["results"]["learned"]) == {"unavailable"}
     want = {"mae", "rmse"} if protocol == "split" else \
         METRICS - {"mae", "rmse", "ild"}  # a one-item list has no ILD: absent, not 0
     for name, metrics in doc["results"].items():
-        if name == "hybrid_llm":
+        if name in skip:
             continue
         assert want <= set(metrics) <= METRICS | COUNTS, name
         assert all(isinstance(v, float) for v in metrics.values())
     if ranking:
-        assert list(doc["cold_start"]) == [n for n in doc["results"] if n != "hybrid_llm"]
+        assert list(doc["cold_start"]) == [n for n in doc["results"] if n not in skip]
         for buckets in doc["cold_start"].values():
             assert set(buckets) == {"new_items", "new_users"}
 
