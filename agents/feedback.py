@@ -2,7 +2,8 @@
 
 In: recommendations (impressions) and events (validated clicks/purchases/ratings), both keyed
 by user id and co-partitioned, read by one stream so a user's join runs on one worker. Out:
-metrics (key variant): one record per closed (tumbling window, variant, partition). Table:
+metrics (key variant): one record per closed (tumbling window, variant, partition), with the
+impressions' intra-list diversity and novelty beside CTR, precision etc. Table:
 feedback (``<partition>/u/<user>`` pending impressions and recent events, ``<partition>/meta``
 watermark and window accumulators; see recstream.core.feedback). Users are joined by
 pseudonym: the impression's producer ids are pseudonymised like the clean stage does. Also
@@ -45,7 +46,7 @@ def register(p: Pipeline) -> None:
             late = join.late
             imp = {**ev.value, "user_id": pseudonym(key, str(ev.value["user_id"])),
                    "trigger_event_id": event_pseudonym(key, str(ev.value["trigger_event_id"]))}
-            for record in join.impression(imp, len(p.view.catalogue)):
+            for record in join.impression(imp, len(p.view.catalogue), p.view.catalogue):
                 log.info("event=feedback_window variant=%s partition=%s start=%s "
                          "impressions=%s ctr=%s", record["variant"], record["partition"],
                          record["window_start"], record["impressions"], record["ctr"])

@@ -5,7 +5,10 @@ recommendations (key user id). Table: latest_recommendations (user -> latest rec
 over HTTP). Reads: profiles. Each user's A/B variant (recstream.core.ab) picks the blend
 weights and is written in ``variant``; a learned variant (learn.enabled) blends with the
 latest learned weights (``p.blend_model``, agents/learn.py), explores ε-greedily (items and
-record carry ``explore: true``) and writes ``blend_version``.
+record carry ``explore: true``) and writes ``blend_version``. A variant whose ``mmr_lambda``
+(or ``recommend.mmr_lambda``) is below 1 re-ranks the blended candidates by maximal marginal
+relevance over the catalogue's TF-IDF item vectors (recstream.core.diversity.ranked_list)
+before exploration.
 The stored record also keeps the user's last published (trigger event, variant) pairs, so a
 re-delivered trigger is not published again.
 """
@@ -16,16 +19,17 @@ import time
 
 from recstream.core import ab
 from recstream.core.candidates import Candidate
+from recstream.core.diversity import ranked_list, variant_lambda
 from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
 from recstream.core.privacy import SEALED, raw_ids
 from recstream.core.process import PUBLISHED, published_before, remember_published
-from recstream.core.rank import blend
 from streams.app import Pipeline, current_partition
 
 
 def register(p: Pipeline) -> None:
     rc, variants = p.settings.recommend, p.settings.ab.variants
     weights = {v.name: ab.weights(rc, v) for v in variants}  # per A/B variant
+    mmr = {v.name: variant_lambda(rc, v) for v in variants}  # 1: no MMR re-rank
     lc = p.settings.learn
     learned = {v.name for v in variants if is_learned(v, lc)}
     prior = prior_weights(rc)
@@ -55,7 +59,9 @@ def register(p: Pipeline) -> None:
                 extra = {"blend_version": version}
                 explore = {"epsilon": lc.epsilon,
                            "rng": exploration_rng(lc.seed, msg["event_id"])}
-            items = blend(cands, w, rc.top_n, seen, features=p.learner is not None, **explore)
+            items = ranked_list(cands, w, rc.top_n, seen, catalogue=p.view.catalogue,
+                                mmr_lambda=mmr[variant], features=p.learner is not None,
+                                **explore)
             record = {
                 "user_id": raw_user, "items": items,
                 "variant": variant, **extra,

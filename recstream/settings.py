@@ -183,6 +183,8 @@ class VariantSettings(BaseModel):
     learned: bool | None = Field(None, description="Blend with the online-learned weights "
                                  "(needs learn.enabled). None: learned unless the variant pins "
                                  "a weight_* override; false pins the fixed weights.")
+    mmr_lambda: float | None = Field(None, ge=0, le=1, description="Overrides "
+                                     "recommend.mmr_lambda (MMR diversity re-rank; 1 = off).")
 
 
 class ABSettings(BaseModel):

@@ -14,6 +14,11 @@ trigger event itself excluded (W = ``join_window_s``). With hits H = L ∩ R:
   ``predicted_rating`` r̂ and u rated it (latest rating r) within the join window. The
   blend score is not a rating, so today's records (no ``predicted_rating``) give null.
 - coverage = distinct items in the impressions' top-k / catalogue size.
+- ILD and novelty (when the caller passes the catalogue): mean over impressions of the
+  top-k's intra-list diversity (1 − cosine of catalogue TF-IDF vectors, as in ``recstream
+  eval``) and novelty (mean self-information against this partition's interaction counts
+  so far); ``ild_sum``/``ild_lists``, ``novelty_sum``/``novelty_lists`` add up across
+  partitions.
 
 Impressions are bucketed by tumbling windows of ``window_s`` on t. Event time advances with
 a per-partition watermark: the largest impression time seen (impressions of one partition
@@ -33,11 +38,16 @@ import math
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import numpy as np
+
 from recstream.core import learn
+from recstream.core.diversity import item_vectors
+from recstream.eval.metrics import intra_list_diversity, novelty
 from recstream.settings import FeedbackSettings
 
 SUMS = ("impressions", "clicked", "hits", "precision_sum", "relevant", "recall_sum",
-        "ndcg_sum", "rated", "abs_err_sum", "sq_err_sum")
+        "ndcg_sum", "rated", "abs_err_sum", "sq_err_sum", "ild_sum", "ild_lists",
+        "novelty_sum", "novelty_lists")
 
 
 class Store(Protocol):
@@ -63,6 +73,7 @@ def window_record(key: str, acc: Mapping[str, Any], partition: int, cfg: Feedbac
                   catalogue_size: int) -> dict[str, Any]:
     """The ``metrics`` record of one closed (window, variant) of one partition."""
     start, variant = key.split("|", 1)
+    acc = {**dict.fromkeys(SUMS, 0), **acc}  # windows opened before a sum existed
     n, rel, rated = acc["impressions"], acc["relevant"], acc["rated"]
     return {
         "type": "feedback", "variant": variant, "partition": partition,
@@ -78,7 +89,25 @@ def window_record(key: str, acc: Mapping[str, Any], partition: int, cfg: Feedbac
         "recommended_items": sorted(acc["items"]),
         "catalogue_size": catalogue_size,
         "coverage": len(acc["items"]) / catalogue_size if catalogue_size else None,
+        "ild": acc["ild_sum"] / acc["ild_lists"] if acc["ild_lists"] else None,
+        "novelty": acc["novelty_sum"] / acc["novelty_lists"] if acc["novelty_lists"] else None,
     }
+
+
+def joined_event(ev: Mapping[str, Any]) -> dict[str, Any]:
+    """What the join keeps of a validated event (user_id, item_id, ts, kind, event_id,
+    rating?): the form :func:`recstream.core.learn.examples` labels."""
+    e = {"id": ev["event_id"], "item": ev["item_id"], "ts": float(ev["ts"]),
+         "kind": ev.get("kind")}
+    if ev.get("rating") is not None:
+        e["rating"] = float(ev["rating"])
+    return e
+
+
+def shown_features(items: list[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """item id → the rank stage's scaled signals (``features``) of a record's shown items:
+    what the learned blend trains on (:func:`recstream.core.learn.examples`)."""
+    return {i["item_id"]: i["features"] for i in items if i.get("features")}
 
 
 class FeedbackJoin:
@@ -89,6 +118,10 @@ class FeedbackJoin:
         self.late = 0  # impressions dropped because their window had been emitted
         # learned-blend training examples of impressions made final; the caller drains it
         self.examples: list[learn.Example] = []
+        # interactions per item of this partition's events since the worker started (the
+        # novelty reference; kept in memory, so a restarted worker counts afresh)
+        self.counts: dict[str, int] = {}
+        self.total = 0
 
     def _key(self, user: str) -> str:
         return f"{self.partition}/u/{user}"
@@ -113,13 +146,15 @@ class FeedbackJoin:
         st = self.store.get(key) or {"imps": [], "events": []}
         if any(e["id"] == ev["event_id"] for e in st["events"]):
             return
-        e = {"id": ev["event_id"], "item": ev["item_id"], "ts": ts, "kind": ev.get("kind")}
-        if ev.get("rating") is not None:
-            e["rating"] = float(ev["rating"])
-        self.store[key] = {**st, "events": [*st["events"], e]}
+        self.store[key] = {**st, "events": [*st["events"], joined_event(ev)]}
+        self.counts[ev["item_id"]] = self.counts.get(ev["item_id"], 0) + 1
+        self.total += 1
 
-    def impression(self, rec: Mapping[str, Any], catalogue_size: int) -> list[dict[str, Any]]:
-        """A recommendation record; returns the ``metrics`` records of windows it closes."""
+    def impression(self, rec: Mapping[str, Any], catalogue_size: int,
+                   catalogue: Any = None) -> list[dict[str, Any]]:
+        """A recommendation record; returns the ``metrics`` records of windows it closes.
+        With the ``catalogue`` (``view.catalogue``) each impression's top-k also gets its
+        intra-list diversity and novelty (:meth:`describe`)."""
         c, meta = self.cfg, self._meta()
         ts, user = float(rec["event_ts"]), str(rec["user_id"])
         if meta["wm"] is not None and self._start(ts) + self._horizon() <= meta["wm"]:
@@ -132,9 +167,11 @@ class FeedbackJoin:
                 if i.get("predicted_rating") is not None}
         if pred:
             imp["pred"] = pred
-        feats = {i["item_id"]: i["features"] for i in top if i.get("features")}
+        feats = shown_features(top)
         if feats:  # the rank stage's scaled signals: the learned blend trains on them
             imp["x"] = feats
+        if catalogue is not None:
+            imp.update(self.describe(imp["items"], catalogue, catalogue_size))
         key = self._key(user)
         st = self.store.get(key) or {"imps": [], "events": []}
         if not any(i["trigger"] == imp["trigger"] for i in st["imps"]):  # replayed record
@@ -145,6 +182,24 @@ class FeedbackJoin:
         records = self._advance(meta, catalogue_size)
         self.store[f"{self.partition}/meta"] = meta
         return records
+
+    def describe(self, items: list[str], catalogue: Any, catalogue_size: int
+                 ) -> dict[str, float]:
+        """``ild``: mean pairwise 1 − cosine of the items' TF-IDF vectors under the
+        catalogue's idf (:func:`recstream.core.diversity.item_vectors`, the eval harness's
+        scale; an item without a vector is at distance 1), for lists of ≥ 2 catalogue items;
+        ``nov``: mean −log2((n_i + 1) / (N + |catalogue|)) over the list, n_i / N this
+        partition's interactions so far (:attr:`counts`)."""
+        out: dict[str, float] = {}
+        known = [i for i in items if i in catalogue]
+        if len(known) >= 2:
+            vecs = item_vectors(catalogue, known)
+            width = next((len(v) for v in vecs.values()), 1)
+            rows = np.array([vecs.get(i, np.zeros(width)) for i in known])
+            out["ild"] = intra_list_diversity(rows, normalize=False)
+        if items and catalogue_size:
+            out["nov"] = novelty(items, self.counts, self.total, catalogue_size)
+        return out
 
     def _advance(self, meta: dict[str, Any], catalogue_size: int) -> list[dict[str, Any]]:
         c, wm = self.cfg, meta["wm"]
@@ -180,15 +235,19 @@ class FeedbackJoin:
             if "x" in imp:
                 self.examples.extend(learn.examples(imp["x"], inside))
             for name, v in outcome(imp["items"], {e["item"] for e in inside}, c.k).items():
-                acc[name] += v
+                acc[name] = acc.get(name, 0) + v
+            for name, v in (("ild", imp.get("ild")), ("novelty", imp.get("nov"))):
+                if v is not None:
+                    acc[f"{name}_sum"] = acc.get(f"{name}_sum", 0) + v
+                    acc[f"{name}_lists"] = acc.get(f"{name}_lists", 0) + 1
             acc["items"] = sorted(set(acc["items"]) | set(imp["items"]))
             ratings = {e["item"]: e["rating"] for e in inside if "rating" in e}
             for item, predicted in imp.get("pred", {}).items():
                 if item in ratings:
                     err = ratings[item] - predicted
-                    acc["rated"] += 1
-                    acc["abs_err_sum"] += abs(err)
-                    acc["sq_err_sum"] += err * err
+                    acc["rated"] = acc.get("rated", 0) + 1
+                    acc["abs_err_sum"] = acc.get("abs_err_sum", 0) + abs(err)
+                    acc["sq_err_sum"] = acc.get("sq_err_sum", 0) + err * err
         events = [e for e in st["events"] if e["ts"] >= wm - self._horizon()]
         if keep or events:
             self.store[key] = {"imps": keep, "events": events}

@@ -170,6 +170,19 @@ def explore(ranked: list[Any], top_n: int, epsilon: float, rng: random.Random) -
     return shown, flags
 
 
+#: The reason an explored item carries first (as ``recstream.core.rank.blend`` writes it).
+EXPLORE_REASON = "exploring: shown to learn whether it suits you"
+
+
+def explore_items(items: list[dict[str, Any]], top_n: int, epsilon: float,
+                  rng: random.Random) -> list[dict[str, Any]]:
+    """:func:`explore` over finished list entries (dicts, best first; e.g. after an MMR
+    re-rank): the first ``top_n``, explored slots marked ``explore: true`` with the
+    exploring reason first."""
+    shown, flags = explore(items, top_n, epsilon, rng)
+    return [{**i, "explore": True, "reasons": [EXPLORE_REASON, *i.get("reasons", [])]}
+            if f else i for i, f in zip(shown, flags, strict=True)]
+
 
 def is_learned(variant: VariantSettings, cfg: LearnSettings) -> bool:
     """Whether ``variant`` blends with the learned weights: only with ``learn.enabled``; then
