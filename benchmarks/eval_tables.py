@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/eval_tables.py RESULT.json [RESULT.json ...]
 
 Prints per document the results table (variants and peers as rows, the protocol's metrics as
-columns) with the run time, then its cold-start table and drift table when it has them;
+columns) with the run time, then its cold-start, learned-blend and drift tables when it has
+them;
 unavailable rows say why.
 """
 
@@ -23,6 +24,7 @@ COLUMNS = {
                     ("events", "events")],
 }
 COUNTS = ("users", "events")
+SIGNALS = ("cf", "content", "trending", "llm")
 
 
 def fmt(r: dict, m: str) -> str:  # type: ignore[type-arg]
@@ -69,6 +71,19 @@ def render_drift(doc: dict) -> str:  # type: ignore[type-arg]
     return "\n".join(lines)
 
 
+def render_learned(doc: dict) -> str:  # type: ignore[type-arg]
+    lines = [f"**learned blend · {doc['dataset']}** (weights cf / content / trending / llm)",
+             "", "| variant | start | end of replay | impressions | examples | positives | "
+             "explored slots |", "|---|---|---|---:|---:|---:|---:|"]
+    for name, r in doc["learned"].items():
+        total = sum(r["prior"].values()) or 1.0
+        start = " / ".join(f"{r['prior'][s] / total:.3f}" for s in SIGNALS)
+        end = " / ".join(f"{r['weights'][s]:.3f}" for s in SIGNALS)
+        lines.append(f"| {name} | {start} | {end} | {r['version']} | {r['examples']} | "
+                     f"{r['positives']} | {r['explored']} |")
+    return "\n".join(lines)
+
+
 def main(paths: list[str]) -> None:
     for p in paths:
         doc = json.loads(Path(p).read_text())
@@ -76,6 +91,9 @@ def main(paths: list[str]) -> None:
         print()
         if "cold_start" in doc:
             print(render_cold_start(doc))
+            print()
+        if "learned" in doc:
+            print(render_learned(doc))
             print()
         if "drift" in doc:
             print(render_drift(doc))
