@@ -63,9 +63,12 @@ class Pipeline:
         """(name, partitions, config) of every table's changelog, for ``ensure_topics``
         before the worker starts: when Faust creates them itself, on a fresh or just
         restarted broker its consumer can subscribe first, see them with 0 partitions and
-        crash the agents that write those tables with PartitionsMismatch, for good."""
+        crash the agents that write those tables with PartitionsMismatch, for good. The
+        config carries each table's ``extra_topic_configs`` (privacy.compaction_configs):
+        a topic created here keeps them, Faust never revisits an existing topic's config."""
         return [(t.changelog_topic.get_topic_name(), self.names.partitions,
-                 {"cleanup.policy": "compact"}) for t in self.app.tables.values()]
+                 {"cleanup.policy": "compact", **(t.extra_topic_configs or {})})
+                for t in self.app.tables.values()]
 
 
 def broker_urls(bootstrap: str) -> list[str]:

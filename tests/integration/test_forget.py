@@ -69,7 +69,8 @@ def compacted_topics(bootstrap: str, prefix: str) -> list[str]:
 
 
 def topic_hits(bootstrap: str, topics: list[str], needles: dict[str, bytes]) -> list[str]:
-    """'topic[p]@offset: name' for every record whose key or value contains a needle."""
+    """'topic[p]@offset (key, value): name' for every record whose key or value contains a
+    needle."""
     c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     hits: list[str] = []
     try:
@@ -82,8 +83,9 @@ def topic_hits(bootstrap: str, topics: list[str], needles: dict[str, bytes]) -> 
             for tp, msgs in c.poll(timeout_ms=300, max_records=50_000).items():
                 for m in msgs:
                     blob = (m.key or b"") + b"\x00" + (m.value or b"")
-                    hits += [f"{tp.topic}[{tp.partition}]@{m.offset}: {name}"
-                             for name, n in needles.items() if n in blob]
+                    where = (f"{tp.topic}[{tp.partition}]@{m.offset} (key "
+                             f"{(m.key or b'')[:48]!r}, value {(m.value or b'')[:160]!r})")
+                    hits += [f"{where}: {name}" for name, n in needles.items() if n in blob]
     finally:
         c.close()
     return hits
