@@ -181,7 +181,7 @@ def train_llm(ds: Dataset, out: str | Path, cfg: TrainConfig = TrainConfig(),
     enc = Encoder(model, cfg.device, max_length=cfg.max_length)
     before = evaluate(enc, ds, split.test, cfg.k, progress, "eval-before")
 
-    titles = {it.item_id: item_text(item_record(it)) for it in ds.items}
+    item_texts = {it.item_id: item_text(item_record(it)) for it in ds.items}
     net, tok, dev = enc.model, enc.tokenizer, enc.device
     net.float().train()  # the Encoder loads fp16 on CUDA; train in fp32 (+ bf16 autocast)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=0.01)
@@ -207,7 +207,7 @@ def train_llm(ds: Dataset, out: str | Path, cfg: TrainConfig = TrainConfig(),
         for s in range(0, len(order), cfg.batch_size):
             batch = order[s:s + cfg.batch_size]
             q = embed([ex.query for ex in batch])
-            p = embed([titles.get(ex.target, ex.target) for ex in batch])
+            p = embed([item_texts.get(ex.target, ex.target) for ex in batch])
             logits = q @ p.T / cfg.temperature
             # the same item twice in a batch is not a negative of itself
             tgt = [ex.target for ex in batch]
