@@ -24,7 +24,7 @@ run ml100k-split       --dataset "$ML"  --protocol split --peers
 run ml100k-loo         --dataset "$ML"  --protocol loo --peers
 run amazon-loo         --dataset "$AMZ" --protocol loo --peers
 run amazon-prequential --dataset "$AMZ" --protocol prequential --peers
-run ml100k-prequential --dataset "$ML"  --protocol prequential --sample-every 10 --peers
+run ml100k-prequential --dataset "$ML"  --protocol prequential --sample-every 20 --peers
 run amazon-drift       --dataset "$AMZ" --protocol prequential --variants default --drift \
     --plot "$OUT/amazon-drift.png"
 run ml100k-drift       --dataset "$ML"  --protocol prequential --variants default --drift \

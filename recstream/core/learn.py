@@ -2,7 +2,8 @@
 
 Each shown item of a recommendation is one example. Its features x are the item's blended
 signals scaled to [0, 1] by their peak within the candidate set (``cf``, ``content``,
-``trending``, ``llm``: exactly what :func:`recstream.core.rank.blend` weighs); its label is 1
+``trending``, ``llm``: exactly what :func:`recstream.core.rank.blend` weighs), centred on the
+shown list's mean (:func:`examples`); its label is 1
 when the user clicked or purchased it, or rated it at least :data:`POSITIVE_RATING` stars,
 within the feedback join window, else 0 (shown, not taken). river's
 ``linear_model.LogisticRegression`` (plain SGD, constant step) learns
@@ -56,10 +57,20 @@ def label(events: Iterable[Mapping[str, Any]]) -> set[str]:
 
 def examples(shown: Mapping[str, Mapping[str, float]],
              events: Iterable[Mapping[str, Any]]) -> list[Example]:
-    """One example per shown item (item id → its scaled features), label from ``events``."""
+    """One example per shown item (item id → its scaled features), label from ``events``.
+
+    Features are centred on the list: x_s − mean of x_s over the shown items. A ranking by
+    Σ w_s x_s is the same with or without a per-list shift, so nothing the blend can use is
+    lost, while what is learned becomes what sets the taken item apart from the others shown
+    with it (a conditional-logit view). Uncentred, every shown item's high raw values (the
+    blend put them there) pushed all coefficients down alongside the intercept, most for the
+    densest signals (the LLM cosine): on Magazine prequential that cost 0.022 HR@10
+    (EVALUATION.md)."""
     took = label(events)
-    return [({s: float(x.get(s, 0.0)) for s in FEATURES}, int(item in took))
-            for item, x in sorted(shown.items())]
+    xs = [(item, {s: float(x.get(s, 0.0)) for s in FEATURES})
+          for item, x in sorted(shown.items())]
+    mean = {s: sum(x[s] for _, x in xs) / len(xs) for s in FEATURES} if xs else {}
+    return [({s: x[s] - mean[s] for s in FEATURES}, int(item in took)) for item, x in xs]
 
 
 def normalised(weights: Mapping[str, float]) -> dict[str, float] | None:
@@ -99,7 +110,7 @@ class Learner:
             feats = {s: float(x.get(s, 0.0)) for s in FEATURES}
             self.model.learn_one(feats, bool(y))
             for s, v in feats.items():
-                self.present[s] += v > 0
+                self.present[s] += v != 0  # centred: 0 when the list says nothing
             self.examples += 1
             self.positives += int(bool(y))
         self.version += 1

@@ -137,9 +137,10 @@ def test_feedback_join_labels_each_shown_item() -> None:
     cfg = FeedbackSettings(window_s=60, join_window_s=100, grace_s=0, k=10)
     store: dict = {}
     join = FeedbackJoin(cfg, store, 0)
-    x = {"cf": 1.0, "content": 0.2, "trending": 0.0, "llm": 0.0}
+    cf = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.2}  # mean 0.65
     imp = {"user_id": "u", "event_ts": 1000.0, "trigger_event_id": "t", "variant": "default",
-           "items": [{"item_id": i, "score": 1.0, "features": x} for i in "ABCD"]}
+           "items": [{"item_id": i, "score": 1.0, "features": {
+               "cf": cf[i], "content": 0.2, "trending": 0.0, "llm": 0.0}} for i in "ABCD"]}
     assert join.impression(imp, 10) == []
     for eid, item, ts, kind, rating in [("e1", "A", 1010.0, "clicks", None),
                                         ("e2", "B", 1020.0, "ratings", 2.0),
@@ -152,9 +153,9 @@ def test_feedback_join_labels_each_shown_item() -> None:
     assert join.examples == []  # not final yet
     later = {**imp, "user_id": "v", "event_ts": 1101.0, "trigger_event_id": "t2"}
     join.impression(later, 10)
-    assert sorted((ex[1], ex[0]["cf"]) for ex in join.examples) == [
-        (0, 1.0), (0, 1.0), (1, 1.0), (1, 1.0)]
-    assert [y for _, y in join.examples] == [1, 0, 1, 0]  # A, B, C, D in item order
+    # features centred on the list: cf − 0.65; content equal for all shown items → 0
+    assert [(y, round(x["cf"], 6), x["content"]) for x, y in join.examples] == [
+        (1, 0.35, 0.0), (0, 0.15, 0.0), (1, -0.05, 0.0), (0, -0.45, 0.0)]  # A, B, C, D
 
 
 def test_which_variants_learn() -> None:
