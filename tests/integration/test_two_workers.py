@@ -8,7 +8,10 @@ import time
 from typing import Any
 
 import pytest
+from conftest import TEST_PRIVACY_KEY
 from kafka.partitioner.default import murmur2
+
+from recstream.core.privacy import pseudonym
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -16,8 +19,11 @@ PARTITIONS = 4
 
 
 def partition_of(user: str) -> int:
-    """The partition kafka-python (and aiokafka) pick for key ``user`` (murmur2)."""
-    return (murmur2(user.encode("utf-8")) & 0x7FFFFFFF) % PARTITIONS
+    """The partition of raw user id ``user``: the clean stage keys events by the user's
+    pseudonym (under the workers' privacy key), so kafka-python's and aiokafka's murmur2 of
+    the pseudonym, and the rank stage publishes on that partition too."""
+    key = pseudonym(TEST_PRIVACY_KEY.encode(), user)
+    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % PARTITIONS
 
 
 def owners(workers: list[Any], table_topic: str) -> dict[int, set[str]]:
