@@ -44,10 +44,16 @@ def test_scorer_answers_by_key_and_batches_concurrent_requests(
     p = EventProducer(kafka_broker)
     try:
         deadline = time.monotonic() + 60
+        probes = 0
         while not replies.poll(0.5) and time.monotonic() < deadline:
             p.send(f"{app_id}-score-requests", "probe", request("probe", ["1"]))
             p.flush()
+            probes += 1
         assert replies.records, "the scorer never answered a probe"
+        # probes sent before the first answer may still be in flight: count from when the
+        # scorer has seen all of them, so the burst's requests are counted alone
+        while scorer.get("/health")[1]["requests"] < probes and time.monotonic() < deadline:
+            time.sleep(0.2)
         before = scorer.get("/health")[1]
         n = 16
         reqs = [request(f"u{i}", ["1", "4"] if i % 2 else ["3", "5"]) for i in range(n)]
