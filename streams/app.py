@@ -15,6 +15,7 @@ from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
 from recstream.settings import Settings
 from streams.metrics import PipelineMetrics
+from streams.offsets import install as install_commit_guard
 from streams.replica import Replica
 from streams.scoring import ScoreClient
 from streams.security import faust_credentials
@@ -121,6 +122,8 @@ def create_pipeline(settings: Settings) -> Pipeline:
         autodiscover=False,
         web_enabled=True,
     )
+    # never commit past an unprocessed record (streams/offsets.py, faust-streaming #606/#221)
+    install_commit_guard(app)
 
     def json_topic(name: str, **kw: Any) -> Any:
         return app.topic(name, key_type=str, key_serializer="raw", value_serializer="json",

@@ -1,0 +1,229 @@
+"""At-least-once commit guard for Faust's aiokafka consumer (faust-streaming 0.15.3).
+
+Faust decides what to commit in ``Consumer._new_offset`` from the offsets its streams
+acknowledged. Three things there let a commit jump past records that no stage processed
+(the chaos test lost 21 of 3,000 events that way; faust-streaming issues #606, #221):
+
+- the head check ``min(acked) - committed > 1`` is skipped when the committed offset is 0
+  or unknown, and Faust forgets it (``_committed_offset.pop``) whenever a rebalance revokes
+  the partition; ``perform_seek`` also maps a committed 0 to "unknown";
+- it is off by one: the committed offset is the *next* offset to read, so acked offsets
+  starting at ``committed + 1`` leave record ``committed`` unprocessed, yet pass the check;
+- ``_gap`` intervals (offsets the fetcher saw jump over) count as processed, but after a
+  seek the fetcher's read position can jump over records that exist and were only skipped
+  (records fetched before the group settled carry an old generation id, and the stream
+  drops them without acking; the re-fetched copies are then dropped as already read).
+
+:class:`GuardedConsumer` commits only the consecutive run of acked offsets that starts at
+the broker-committed position (the *base*, 0 included; re-read from the broker after every
+assignment, the log start when the group has none), never counting gaps. When the record at
+the base stays unacked while later ones are acked (it was skipped and will not be
+re-fetched), it seeks the partition back to the base, so the skipped records are fetched and
+processed again; the stages are idempotent for re-deliveries (ARCHITECTURE.md, Delivery
+guarantees). Installed by :func:`install` for ``processing_guarantee=at_least_once``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+log = logging.getLogger(__name__)
+
+STALL_S = 5.0  # a head gap this old, with its record not in flight, is re-fetched
+MAX_RESEEKS = 3  # re-seeks at one base before its missing head offsets count as absent
+
+
+def next_commit(base: int | None, acked: Iterable[int]) -> int | None:
+    """The offset to commit (the next offset to read) given the broker-committed position
+    ``base`` and the offsets acknowledged since, or None to commit nothing.
+
+    Only the run of consecutive acked offsets starting exactly at ``base`` is committable:
+    a commit never passes the lowest offset at or after ``base`` that is not acked. An
+    unknown base (None) commits nothing. Offsets below ``base`` are already committed.
+    """
+    if base is None:
+        return None
+    done = {o for o in acked if o >= base}
+    nxt = base
+    while nxt in done:
+        nxt += 1
+    return nxt if nxt > base else None
+
+
+def head_gap(base: int | None, acked: Iterable[int]) -> tuple[int, int] | None:
+    """``(base, lowest acked offset)`` when records at and after ``base`` are acked but the
+    record at ``base`` is not (a head gap that blocks every commit), else None."""
+    if base is None:
+        return None
+    above = [o for o in acked if o >= base]
+    if not above or base in above:
+        return None
+    return base, min(above)
+
+
+class ReadOffsets(defaultdict):  # type: ignore[type-arg]
+    """Faust's ``_read_offset`` (last offset delivered per partition; the fetch loop drops
+    any record below it). After a seek back to the commit base, records still in flight
+    from the fetch before the seek push it past the base and the re-fetched records would
+    be dropped again; while a partition is *rewound* it reads as None (deliver
+    everything: duplicates are harmless) until its commit moves past the base."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: None)
+        self.rewound: set[Any] = set()
+
+    def __getitem__(self, tp: Any) -> Any:
+        if tp in self.rewound:
+            return None
+        return super().__getitem__(tp)
+
+
+class GuardedConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer with the commit guard (see the module docstring)."""
+
+    _read_offset: ReadOffsets
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = ReadOffsets()
+        self._commit_base: dict[TP, int] = {}
+        # tp -> (base, first seen, re-seeks so far) while a head gap blocks its commits
+        self._stalled: dict[TP, tuple[int, float, int]] = {}
+        self._reseek: dict[TP, int] = {}
+
+    def _guarded(self, tp: TP) -> bool:
+        return self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)
+
+    async def perform_seek(self) -> None:
+        """Seek every assigned stream partition to its committed position and remember that
+        position as the commit base. aiokafka's ``seek_to_committed`` does not seek when
+        the committed offset is 0 or absent (the fetcher then stays wherever it was); this
+        seeks those to 0 / the log start explicitly."""
+        committed = await self.seek_to_committed()
+        tps = [tp for tp in committed if self._guarded(tp)]
+        absent = [tp for tp in tps if committed[tp] is None or committed[tp] < 0]
+        start = await self.earliest_offsets(*absent) if absent else {}
+        for tp, offset in committed.items():
+            if tp not in tps:  # changelogs: Faust's own bookkeeping, as before
+                self._read_offset[tp] = offset if offset is not None and offset >= 0 else None
+                if offset:
+                    self._committed_offset[tp] = offset
+                continue
+            base = offset if offset is not None and offset >= 0 else int(start.get(tp) or 0)
+            if not offset:  # 0 or absent: aiokafka did not seek
+                await self._seek(tp, base)
+            self._set_base(tp, base)
+            self._read_offset.rewound.add(tp)
+
+    def _set_base(self, tp: TP, base: int) -> None:
+        self._commit_base[tp] = base
+        self._committed_offset[tp] = base
+        self._read_offset[tp] = base if base else None
+        acked = self._acked[tp]
+        acked[:] = [o for o in acked if o >= base]
+        self._acked_index[tp].intersection_update(acked)
+        self._gap.pop(tp, None)
+        self._stalled.pop(tp, None)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._read_offset.rewound.discard(tp)
+            self._commit_base.pop(tp, None)
+            self._stalled.pop(tp, None)
+            self._reseek.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        acked = self._acked[tp]
+        if not self._guarded(tp):
+            return super()._new_offset(tp)
+        if not acked:
+            return None
+        self._gap.pop(tp, None)  # gaps are not evidence that a record was processed
+        base = self._commit_base.get(tp)
+        new = next_commit(base, acked)
+        if new is None:
+            self._note_stall(tp, base, acked)
+            return None
+        self._stalled.pop(tp, None)
+        if tp in self._read_offset.rewound:  # re-read through the base: filter again,
+            self._read_offset.rewound.discard(tp)  # from the last committed record on
+            self._read_offset[tp] = new - 1 if new > 1 else None
+        done = [o for o in acked if o < new]
+        acked[:] = [o for o in acked if o >= new]
+        self._acked_index[tp].difference_update(done)
+        return new
+
+    def _note_stall(self, tp: TP, base: int | None, acked: list[int]) -> None:
+        gap = head_gap(base, acked)
+        if gap is None:
+            return
+        base_, lowest = gap
+        if any(m.tp == tp and m.offset == base_ for m in self._unacked_messages):
+            return  # the head record is being processed
+        now = time.monotonic()
+        prev = self._stalled.get(tp)
+        if prev is None or prev[0] != base_:
+            self._stalled[tp] = (base_, now, 0)
+            return
+        _, since, tries = prev
+        if now - since < STALL_S:
+            return
+        if tries >= MAX_RESEEKS:
+            # re-fetched MAX_RESEEKS times from base_ and base_ never came: those offsets
+            # do not exist (transaction markers, aborted records); move the base past them
+            log.warning("commit guard: %s offsets %d..%d never delivered after %d re-seeks;"
+                        " treating them as absent", tp, base_, lowest - 1, tries)
+            self._commit_base[tp] = lowest
+            self._stalled.pop(tp, None)
+            return
+        self._stalled[tp] = (base_, now, tries + 1)
+        self._reseek[tp] = base_
+
+    async def commit(self, *args: Any, **kwargs: Any) -> bool:
+        did = await super().commit(*args, **kwargs)
+        await self._heal()
+        return did
+
+    async def _heal(self) -> None:
+        """Seek partitions with a stalled head gap back to their base: the records at and
+        after it are fetched again (with the current generation) and processed."""
+        while self._reseek:
+            tp, base = self._reseek.popitem()
+            if tp not in self.assignment() or self._commit_base.get(tp) != base:
+                continue
+            log.warning("commit guard: %s offset %d unacked while later ones are; "
+                        "seeking back to it", tp, base)
+            await self.seek(tp, base)
+            self._committed_offset[tp] = base
+            self._read_offset.rewound.add(tp)
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        ok = bool(await super()._commit(offsets))
+        if ok:
+            assigned = self.assignment()
+            for tp, offset in offsets.items():
+                if tp in assigned and tp in self._commit_base:
+                    self._commit_base[tp] = offset
+        return ok
+
+
+class GuardedTransport(faust_aiokafka.Transport):
+    Consumer = GuardedConsumer
+
+
+def install(app: Any) -> bool:
+    """Give ``app`` the guarded consumer (before anything uses its transport). Only for
+    ``at_least_once``: with ``exactly_once`` input offsets are committed by the
+    transactional producer and that mode stays Faust's own (ARCHITECTURE.md)."""
+    if str(app.conf.processing_guarantee).lower().endswith("exactly_once"):
+        return False
+    app.transport = GuardedTransport(app.conf.broker_consumer, app)
+    return True

@@ -1,0 +1,75 @@
+"""The commit guard's decision (streams/offsets.py): given the broker-committed position
+(the next offset to read) and the acked offsets, what may be committed."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.offsets import GuardedConsumer, ReadOffsets, head_gap, install, next_commit
+
+
+def test_consecutive_run_from_base_is_committed_up_to_its_end() -> None:
+    assert next_commit(10, [10, 11, 12]) == 13
+    assert next_commit(10, [12, 10, 11]) == 13  # order of acks does not matter
+
+
+def test_run_stops_at_the_first_unacked_offset() -> None:
+    assert next_commit(10, [10, 11, 13, 14]) == 12  # 12 unprocessed: 13, 14 wait
+
+
+def test_gap_at_head_commits_nothing() -> None:
+    assert next_commit(50, [55, 56, 57]) is None
+    assert head_gap(50, [55, 56, 57]) == (50, 55)
+
+
+def test_off_by_one_head_record_unacked() -> None:
+    # Faust let this through (min(acked) - committed == 1), skipping record 50
+    assert next_commit(50, [51, 52]) is None
+    assert head_gap(50, [51, 52]) == (50, 51)
+
+
+def test_base_zero_is_a_real_offset() -> None:
+    # Faust skipped its head check for a committed offset of 0 and committed 6 here
+    assert next_commit(0, [3, 4, 5]) is None
+    assert next_commit(0, [0, 1, 2]) == 3
+
+
+def test_unknown_base_commits_nothing() -> None:
+    # e.g. right after a rebalance revoked the partition, before the base is re-read
+    assert next_commit(None, [0, 1, 2]) is None
+    assert head_gap(None, [5]) is None
+
+
+def test_offsets_below_base_are_ignored() -> None:
+    assert next_commit(10, [7, 8, 9, 10]) == 11  # re-deliveries of committed records
+    assert next_commit(10, [7, 8, 9]) is None
+    assert head_gap(10, [7, 8]) is None  # nothing above the base: no gap, nothing to do
+
+
+def test_no_head_gap_while_the_head_is_acked() -> None:
+    assert head_gap(10, [10, 12]) is None  # a gap in the middle is not a head gap
+
+
+def test_install_gives_at_least_once_apps_the_guarded_consumer() -> None:
+    app = faust.App("guard-test", broker="kafka://localhost:9", autodiscover=False)
+    assert install(app)
+    assert app.transport.Consumer is GuardedConsumer
+    eos = faust.App("guard-test-eos", broker="kafka://localhost:9", autodiscover=False,
+                    processing_guarantee="exactly_once")
+    assert not install(eos)  # exactly_once keeps Faust's own consumer
+    assert eos.transport.Consumer is not GuardedConsumer
+
+
+def test_rewound_partition_delivers_records_below_the_last_read() -> None:
+    # Faust's fetch loop delivers a record only if read is None or offset >= read
+    def delivered(reads: ReadOffsets, tp: tuple[str, int], offset: int) -> bool:
+        r = reads[tp]
+        return r is None or offset >= r
+
+    reads, tp = ReadOffsets(), ("events", 0)
+    reads[tp] = 80  # a stale batch, still in flight after the seek back to 50, read 80
+    assert not delivered(reads, tp, 50)  # Faust: the re-fetched record 50 is dropped
+    reads.rewound.add(tp)
+    assert delivered(reads, tp, 50)
+    reads.rewound.discard(tp)
+    assert reads[tp] == 80 and reads[("events", 1)] is None
