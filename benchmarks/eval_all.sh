@@ -28,8 +28,8 @@ run ml100k-prequential --dataset "$ML"  --protocol prequential --sample-every 20
 run amazon-drift       --dataset "$AMZ" --protocol prequential --variants default --drift \
     --plot "$OUT/amazon-drift.png"
 run ml100k-drift       --dataset "$ML"  --protocol prequential --variants default --drift \
-    --sample-every 20 --max-events 50000 --plot "$OUT/ml100k-drift.png"
+    --sample-every 10 --max-events 20000 --plot "$OUT/ml100k-drift.png"
 for f in "$OUT"/ml100k-{split,loo,prequential}.json "$OUT"/amazon-{loo,prequential}.json \
          "$OUT"/{amazon,ml100k}-drift.json; do
-    [[ -f "$f" ]] && .venv/bin/python benchmarks/eval_tables.py "$f"
+    [[ -s "$f" ]] && .venv/bin/python benchmarks/eval_tables.py "$f"
 done
