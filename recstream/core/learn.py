@@ -167,17 +167,21 @@ def exploration_rng(seed: str, trigger_event_id: str) -> random.Random:
 def explore(ranked: list[Any], top_n: int, epsilon: float, rng: random.Random) -> tuple[
         list[Any], list[bool]]:
     """ε-greedy over the list: each of the first ``top_n`` slots, with probability ε, is
-    given to a uniformly drawn item ranked below ``top_n`` (never shown twice). Returns the
-    list and which slots were explored. A slot stays greedy when nothing is left to draw."""
-    shown = list(ranked[:top_n])
+    given to a uniformly drawn item ranked below ``top_n`` (never shown twice), *inserted*
+    there: the greedy items keep their order and move down, so an exploration costs the
+    list's last greedy item, not the one whose slot it took. Returns the list and which
+    slots were explored. A slot stays greedy when nothing is left to draw."""
+    greedy = iter(ranked[:top_n])
     rest = list(ranked[top_n:])
-    flags = [False] * len(shown)
-    if epsilon <= 0:
-        return shown, flags
-    for i in range(len(shown)):
-        if rng.random() < epsilon and rest:
-            shown[i] = rest.pop(rng.randrange(len(rest)))
-            flags[i] = True
+    shown: list[Any] = []
+    flags: list[bool] = []
+    for _ in range(min(top_n, len(ranked))):
+        if epsilon > 0 and rest and rng.random() < epsilon:
+            shown.append(rest.pop(rng.randrange(len(rest))))
+            flags.append(True)
+        else:
+            shown.append(next(greedy))
+            flags.append(False)
     return shown, flags
 
 

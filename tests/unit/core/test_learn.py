@@ -114,6 +114,17 @@ def test_exploration_share_matches_epsilon() -> None:
     assert abs(share - eps) < 3 * sd, share
 
 
+def test_an_explored_slot_pushes_the_greedy_items_down_instead_of_replacing_one() -> None:
+    greedy = [f"g{k}" for k in range(5)]
+    ranked = greedy + [f"r{k}" for k in range(5)]
+    for seed in range(50):
+        shown, flags = learn.explore(ranked, 5, 0.4, random.Random(seed))
+        kept = [i for i, f in zip(shown, flags, strict=True) if not f]
+        assert kept == greedy[:len(kept)]  # the best greedy items survive, in order
+        assert all(i.startswith("r") for i, f in zip(shown, flags, strict=True) if f)
+        assert len(shown) == 5 == len(set(shown))
+
+
 def test_exploration_is_reproducible_per_trigger_and_off_at_epsilon_zero() -> None:
     def run(trigger: str, eps: float) -> list[tuple[str, bool]]:
         out = blend(candidates(40), PRIOR, 10, epsilon=eps,
