@@ -21,6 +21,9 @@ the base stays unacked while later ones are acked (it was skipped and will not b
 re-fetched), it seeks the partition back to the base, so the skipped records are fetched and
 processed again; the stages are idempotent for re-deliveries (ARCHITECTURE.md, Delivery
 guarantees). Installed by :func:`install` for ``processing_guarantee=at_least_once``.
+It never treats a missing offset as processed: an input topic written transactionally by
+another system, with a commit marker at the committed position, would hold that
+partition's commits (a seek-back every 60 s at most, logged).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from faust.types import TP
 log = logging.getLogger(__name__)
 
 STALL_S = 5.0  # a head gap this old, with its record not in flight, is re-fetched
-MAX_RESEEKS = 3  # re-seeks at one base before its missing head offsets count as absent
+AWAIT_S = 10.0  # longest a partition's records wait for its base record after a seek
+MAX_STALL_S = 60.0  # ... and again after 10, 20, 40, then every 60 s while it persists
 
 
 def next_commit(base: int | None, acked: Iterable[int]) -> int | None:
@@ -93,10 +97,42 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = ReadOffsets()
+        # tp -> (base, since): after a seek to base, records above it that the fetch loop
+        # still delivers from before the seek are held back until base itself comes, so
+        # each partition reaches the streams in offset order (the profile stage skips an
+        # event at or below the last offset it applied: out of order would lose it)
+        self._awaiting: dict[Any, tuple[int, float]] = {}
+        inner = self.callback
+
+        async def in_order(message: Any) -> Any:
+            if self._hold(message):
+                return None
+            return await inner(message)
+
+        self.callback = in_order
         self._commit_base: dict[TP, int] = {}
         # tp -> (base, first seen, re-seeks so far) while a head gap blocks its commits
         self._stalled: dict[TP, tuple[int, float, int]] = {}
         self._reseek: dict[TP, int] = {}
+
+    def _hold(self, message: Any) -> bool:
+        """True for a record above the awaited base of its partition (see ``_awaiting``).
+        If the base never comes (its offset no longer exists) the hold ends after
+        AWAIT_S."""
+        wait = self._awaiting.get(message.tp)
+        if wait is None:
+            return False
+        base, since = wait
+        if message.offset < base:
+            return False
+        if message.offset == base or time.monotonic() - since > AWAIT_S:
+            del self._awaiting[message.tp]
+            return False
+        return True
+
+    def _rewind(self, tp: TP, base: int) -> None:
+        self._read_offset.rewound.add(tp)
+        self._awaiting[tp] = (base, time.monotonic())
 
     def _guarded(self, tp: TP) -> bool:
         return self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)
@@ -120,7 +156,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             if not offset:  # 0 or absent: aiokafka did not seek
                 await self._seek(tp, base)
             self._set_base(tp, base)
-            self._read_offset.rewound.add(tp)
+            self._rewind(tp, base)
 
     def _set_base(self, tp: TP, base: int) -> None:
         self._commit_base[tp] = base
@@ -135,6 +171,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self._read_offset.rewound.discard(tp)
+            self._awaiting.pop(tp, None)
             self._commit_base.pop(tp, None)
             self._stalled.pop(tp, None)
             self._reseek.pop(tp, None)
@@ -165,7 +202,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         gap = head_gap(base, acked)
         if gap is None:
             return
-        base_, lowest = gap
+        base_, _lowest = gap
         if any(m.tp == tp and m.offset == base_ for m in self._unacked_messages):
             return  # the head record is being processed
         now = time.monotonic()
@@ -174,15 +211,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._stalled[tp] = (base_, now, 0)
             return
         _, since, tries = prev
-        if now - since < STALL_S:
-            return
-        if tries >= MAX_RESEEKS:
-            # re-fetched MAX_RESEEKS times from base_ and base_ never came: those offsets
-            # do not exist (transaction markers, aborted records); move the base past them
-            log.warning("commit guard: %s offsets %d..%d never delivered after %d re-seeks;"
-                        " treating them as absent", tp, base_, lowest - 1, tries)
-            self._commit_base[tp] = lowest
-            self._stalled.pop(tp, None)
+        if now - since < min(STALL_S * 2 ** tries, MAX_STALL_S):
             return
         self._stalled[tp] = (base_, now, tries + 1)
         self._reseek[tp] = base_
@@ -200,10 +229,11 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             if tp not in self.assignment() or self._commit_base.get(tp) != base:
                 continue
             log.warning("commit guard: %s offset %d unacked while later ones are; "
-                        "seeking back to it", tp, base)
+                        "seeking back to it (commits for it wait until it is processed)",
+                        tp, base)
             await self.seek(tp, base)
             self._committed_offset[tp] = base
-            self._read_offset.rewound.add(tp)
+            self._rewind(tp, base)
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         ok = bool(await super()._commit(offsets))

@@ -235,9 +235,19 @@ def test_chaos_kills_and_broker_restart_leave_profiles_exact(
         want = expected_profiles(items, good)
         stored = {u: pseudonym(key, u) for u in want}
         changelog = reader("recstream-profiles-changelog")
-        changelog.wait_for(lambda rs: all((last_per_key(rs).get(stored[u]) or {}).get("n")
-                                          == p["n"] for u, p in want.items()),
-                           90, "every user's final profile in the changelog")
+        try:
+            changelog.wait_for(lambda rs: all((last_per_key(rs).get(stored[u]) or {}).get("n")
+                                              == p["n"] for u, p in want.items()),
+                               90, "every user's final profile in the changelog")
+        except pytest.fail.Exception:
+            last = last_per_key(changelog.records)
+            off = {u: ((last.get(stored[u]) or {}).get("n"), p["n"]) for u, p in want.items()
+                   if (last.get(stored[u]) or {}).get("n") != p["n"]}
+            guard = sum(p.read_text(errors="replace").count("commit guard:")
+                        for p in tmp_path.glob("*.log"))
+            pytest.fail(f"{len(off)} users' final profiles have the wrong event count "
+                        f"(user: (changelog n, expected n)): {list(off.items())[:10]}; "
+                        f"{guard} commit guard warnings in the worker logs")
         changelog.drain(quiet_s=2.0)
         got = last_per_key(changelog.records)
         recs.drain(quiet_s=2.0)

@@ -73,3 +73,24 @@ def test_rewound_partition_delivers_records_below_the_last_read() -> None:
     assert delivered(reads, tp, 50)
     reads.rewound.discard(tp)
     assert reads[tp] == 80 and reads[("events", 1)] is None
+
+
+def test_after_a_seek_records_above_the_base_wait_for_it() -> None:
+    # records fetched before the seek back to 50 (55, 56) must not reach the streams before
+    # the re-fetched 50: the profile stage would then skip 50..54 as already applied
+    import time
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(_awaiting={("events", 0): (50, time.monotonic())})
+
+    def passes(offset: int, partition: int = 0) -> bool:
+        msg = SimpleNamespace(tp=("events", partition), offset=offset)
+        return not GuardedConsumer._hold(state, msg)  # type: ignore[arg-type]
+
+    assert not passes(55) and not passes(56)
+    assert passes(7, partition=1)  # other partitions are not held
+    assert passes(49)  # below the base: in order
+    assert passes(50)  # the base itself ends the hold
+    assert passes(55) and passes(56)
+    state._awaiting[("events", 0)] = (60, time.monotonic() - 60)  # base 60 never came
+    assert passes(61)
