@@ -41,6 +41,21 @@ def settings(bootstrap: str | None = None, **overrides: Any) -> Settings:
                         "environment variables)") from None
 
 
+def require_broker(s: Settings, timeout_s: float = 30.0,
+                   start_hint: str = "`recstream broker start`") -> None:
+    """Wait for the broker at ``s.bootstrap``; if none answers, a user error saying how to
+    start one (or, over TLS/SASL, which login or certificate setting is wrong)."""
+    from streams.admin import wait_for_broker
+
+    try:
+        wait_for_broker(s.bootstrap, timeout_s=timeout_s, security=s.security)
+    except Exception as e:
+        if s.security.protocol != "PLAINTEXT":  # says which login/TLS setting is wrong
+            raise UserError(str(e)) from None
+        raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
+                        f"{start_hint} or pass --bootstrap-server") from None
+
+
 def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from recstream.cli import BootstrapOpt, JsonOpt, UserError, app, settings
+from recstream.cli import BootstrapOpt, JsonOpt, UserError, app, require_broker, settings
 from recstream.ops.lag import GroupLag, LagTracker
 
 _COLUMNS = ("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
@@ -41,17 +41,10 @@ def lag(
                                               show_default=False, min=1)] = None,
 ) -> None:
     """Show committed offset, log end, lag (messages and seconds), rate, ETA and status."""
-    from streams.admin import wait_for_broker
     from streams.lag import LagCollector, pipeline_groups
 
     s = settings(bootstrap)
-    try:
-        wait_for_broker(s.bootstrap, timeout_s=10, security=s.security)
-    except TimeoutError as e:
-        if s.security.protocol != "PLAINTEXT":  # the message names the login/TLS problem
-            raise UserError(str(e)) from None
-        raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
-                        "`recstream up` or pass --bootstrap-server") from None
+    require_broker(s, timeout_s=10, start_hint="`recstream up`")
     collector = LagCollector(s.bootstrap, security=s.security)
     tracker = LagTracker(window=window)
     try:

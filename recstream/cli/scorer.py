@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from recstream.cli import BootstrapOpt, UserError, app, settings, setup_logging
+from recstream.cli import (
+    BootstrapOpt,
+    UserError,
+    app,
+    require_broker,
+    settings,
+    setup_logging,
+)
 
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="Hugging Face model directory (default: the bundled all-MiniLM-L6-v2).",
@@ -28,7 +35,6 @@ def scorer(
 ) -> None:
     """Run the LLM scorer: score requests in, micro-batched model scores out."""
     from recstream.llm.model import ModelLoadError
-    from streams.admin import wait_for_broker
     from streams.scorer import ScorerService, load_scoring_model
 
     setup_logging(loglevel)
@@ -39,13 +45,7 @@ def scorer(
         encoder = load_scoring_model(s.scorer)
     except ModelLoadError as e:
         raise UserError(str(e)) from None
-    try:
-        wait_for_broker(s.bootstrap, timeout_s=30, security=s.security)
-    except Exception as e:
-        if s.security.protocol != "PLAINTEXT":  # says which login/TLS setting is wrong
-            raise UserError(str(e)) from None
-        raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
-                        "`recstream broker start` or pass --bootstrap-server") from None
+    require_broker(s)
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(ScorerService(s, encoder).run())

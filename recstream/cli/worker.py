@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from recstream.cli import BootstrapOpt, UserError, app, settings
+from recstream.cli import BootstrapOpt, UserError, app, require_broker, settings
 from recstream.settings import Settings
 
 
@@ -35,20 +35,14 @@ def worker(
     import faust
 
     from agents import register_all
-    from streams.admin import ensure_topics, wait_for_broker
+    from streams.admin import ensure_topics
     from streams.app import create_pipeline
     from streams.web import register_web
 
     worker_cfg = {k: v for k, v in {"web_port": web_port, "data_dir": data_dir}.items() if v}
     s = settings(bootstrap, worker=worker_cfg or None)
     require_privacy_key(s)
-    try:
-        wait_for_broker(s.bootstrap, timeout_s=30, security=s.security)
-    except Exception as e:
-        if s.security.protocol != "PLAINTEXT":  # says which login/TLS setting is wrong
-            raise UserError(str(e)) from None
-        raise UserError(f"no Kafka broker answers at {s.bootstrap}; start one with "
-                        "`recstream broker start` or pass --bootstrap-server") from None
+    require_broker(s)
     p = create_pipeline(s)
     ensure_topics(s.bootstrap, p.names.all(), security=s.security)
     register_all(p)
