@@ -9,6 +9,8 @@ watermark and window accumulators; see recstream.core.feedback). Users are joine
 pseudonym: the impression's producer ids are pseudonymised like the clean stage does. Also
 in: forget (erasure requests), which delete the user's pending state here. With learn.enabled, the
 training examples of impressions made final go to ``<app id>-learn-examples`` (agents/learn.py).
+Records are taken in batches (``worker.stage_batch`` within ``worker.stage_batch_wait_ms``) and
+the table is written once per touched key per batch (:class:`WriteBack`).
 """
 
 from __future__ import annotations
@@ -16,48 +18,100 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from faust.streams import current_event
+
 from recstream.core.feedback import FeedbackJoin
 from recstream.core.learn import MODEL_KEY
 from recstream.core.privacy import event_pseudonym, pseudonym
-from streams.app import Pipeline
+from streams.app import Pipeline, scope_to
 from streams.erasure import purge_partition
 
 log = logging.getLogger(__name__)
 
 
+class WriteBack:
+    """The feedback table seen through a batch: reads see the batch's own writes, and each
+    key is written to the table once, at :meth:`flush` (a partition's ``meta`` entry, which
+    every impression rewrites, goes to the changelog once per batch, not once per record)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.dirty: dict[str, Any] = {}
+        self.scope: dict[str, Any] = {}  # key -> an event of the key's partition
+
+    def get(self, key: str) -> Any:
+        if key in self.dirty:
+            v = self.dirty[key]
+            return None if v is _DELETED else v
+        return self.table.get(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.dirty[key] = value
+        self.scope[key] = current_event()
+
+    def __delitem__(self, key: str) -> None:
+        self.dirty[key] = _DELETED
+        self.scope[key] = current_event()
+
+    def flush(self) -> None:
+        for key, value in self.dirty.items():
+            scope_to(self.scope[key])  # the write goes to the key's partition
+            if value is _DELETED:
+                self.table.pop(key, None)
+            else:
+                self.table[key] = value
+        self.dirty.clear()
+        self.scope.clear()
+
+
+_DELETED = object()
+
+
 def register(p: Pipeline) -> None:
-    cfg = p.settings.feedback
+    cfg, wc = p.settings.feedback, p.settings.worker
+    store = WriteBack(p.feedback)
     joins: dict[int, FeedbackJoin] = {}
     source = p.app.topic(p.names.events, p.names.recommendations, p.names.forget,
                          key_type=str, key_serializer="raw", value_serializer="json")
     key = p.privacy_key
 
+    async def join_one(ev: Any) -> None:
+        msg = ev.message
+        scope_to(ev)
+        join = joins.setdefault(msg.partition, FeedbackJoin(cfg, store, msg.partition))
+        if msg.topic != p.names.recommendations:
+            join.event(ev.value)
+            return
+        late = join.late
+        imp = {**ev.value, "user_id": pseudonym(key, str(ev.value["user_id"])),
+               "trigger_event_id": event_pseudonym(key, str(ev.value["trigger_event_id"]))}
+        for record in join.impression(imp, len(p.view.catalogue), p.view.catalogue):
+            log.info("event=feedback_window variant=%s partition=%s start=%s "
+                     "impressions=%s ctr=%s", record["variant"], record["partition"],
+                     record["window_start"], record["impressions"], record["ctr"])
+            await p.metrics_out.send(key=record["variant"], value=record)
+            p.metrics.feedback(record)
+        if join.examples and p.learn_examples is not None:
+            await p.learn_examples.send(key=MODEL_KEY, value={
+                "examples": join.examples, "ts": ev.value.get("event_ts")})
+        join.examples = []
+        if join.late > late:
+            p.metrics.feedback_late(str(ev.value.get("variant", "default")))
+
     @p.app.agent(source, name="feedback")
     async def join_feedback(stream):  # type: ignore[no-untyped-def]
-        async for ev in stream.events():
-            msg = ev.message
-            join = joins.setdefault(msg.partition, FeedbackJoin(cfg, p.feedback, msg.partition))
-            if msg.topic == p.names.forget:
-                await forget_feedback(p, join, ev.value)
-                continue
-            if msg.topic != p.names.recommendations:
-                join.event(ev.value)
-                continue
-            late = join.late
-            imp = {**ev.value, "user_id": pseudonym(key, str(ev.value["user_id"])),
-                   "trigger_event_id": event_pseudonym(key, str(ev.value["trigger_event_id"]))}
-            for record in join.impression(imp, len(p.view.catalogue), p.view.catalogue):
-                log.info("event=feedback_window variant=%s partition=%s start=%s "
-                         "impressions=%s ctr=%s", record["variant"], record["partition"],
-                         record["window_start"], record["impressions"], record["ctr"])
-                await p.metrics_out.send(key=record["variant"], value=record)
-                p.metrics.feedback(record)
-            if join.examples and p.learn_examples is not None:
-                await p.learn_examples.send(key=MODEL_KEY, value={
-                    "examples": join.examples, "ts": ev.value.get("event_ts")})
-            join.examples = []
-            if join.late > late:
-                p.metrics.feedback_late(str(ev.value.get("variant", "default")))
+        async for batch in stream.take_events(wc.stage_batch,
+                                              within=wc.stage_batch_wait_ms / 1e3):
+            for ev in batch:
+                if ev.message.topic == p.names.forget:
+                    store.flush()  # erasure works on the table itself
+                    scope_to(ev)
+                    part = ev.message.partition
+                    join = joins.setdefault(part, FeedbackJoin(cfg, store, part))
+                    await forget_feedback(p, join, ev.value)
+                    continue
+                await join_one(ev)
+            store.flush()
 
 
 async def forget_feedback(p: Pipeline, join: FeedbackJoin, req: dict[str, Any]) -> None:

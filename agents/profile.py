@@ -1,70 +1,99 @@
-"""profile: apply each event to its user's TF-IDF profile; erase users who are forgotten.
+"""profile: apply events to their users' TF-IDF profiles; erase users who are forgotten.
 
-In: events (key: user pseudonym) and forget (erasure requests, same key and partitioning).
-Each profile keeps the ids (and the input offset) of the events applied to it, so a
-re-delivered event is a no-op in the same stored value (recstream.core.process.apply_once).
-Out: profiled (key pseudonym) for the candidate stage; index-updates (one batch per owning
-partition of the term / user-count / item keys) for the global index; user-sketches (key
-pseudonym); forget-replies (what this stage erased). Tables: profiles (pseudonym -> profile,
-RocksDB + changelog); on erasure also latest_recommendations.
+A step of the user agent (agents/user.py), not an agent of its own. Each profile keeps the ids
+(and the input offset) of the events applied to it, so a re-delivered event is a no-op in the
+same stored value (recstream.core.process.apply_once). A batch of events is applied in memory
+(:class:`Dirty`) and written once per key at its end (:func:`flush`): a heavy user's profile
+goes to RocksDB and its changelog once per batch instead of once per event, its index updates
+travel as one message per owning index partition, its CF sketch once.
+Out: index-updates (key: first index key of the message), user-sketches (key pseudonym),
+forget-replies (what this step erased). Tables: profiles (pseudonym -> profile, RocksDB +
+changelog); on erasure also latest_recommendations.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from recstream.core.privacy import SEALED, forget_updates
+from recstream.core.privacy import forget_updates
 from recstream.core.process import (
     apply_once,
     batch_by_partition,
     event_weight,
     index_updates,
 )
-from recstream.core.tfidf import Profile
+from recstream.core.tfidf import Profile, ProfileChange
 from recstream.core.view import make_sketch, user_vector
-from streams.app import Pipeline
+from streams.app import Pipeline, scope_to
 from streams.erasure import purge_partition
-from streams.metrics import carry
+
+#: most index updates in one index-updates record (~60 bytes each)
+INDEX_MESSAGE_UPDATES = 4000
 
 
-def register(p: Pipeline) -> None:
-    pc, rc = p.settings.profile, p.settings.recommend
-    source = p.app.topic(p.names.events, p.names.forget, key_type=str, key_serializer="raw",
-                         value_serializer="json")
+@dataclass
+class Dirty:
+    """A batch's changes not yet written: profiles (with an event of the user's, whose
+    partition the write goes to), index updates in arrival order, users whose sketch moved."""
 
-    @p.app.agent(source, name="profile")
-    async def update_profiles(stream):  # type: ignore[no-untyped-def]
-        await p.replica.ready.wait()  # global view caught up before the first event
-        async for ev in stream.events():
-            if ev.message.topic == p.names.forget:
-                await forget_user(p, ev.value, ev.message.partition)
-                continue
-            event = ev.value
-            user = event["user_id"]  # the pseudonym (agents/clean.py)
-            profile = Profile.from_dict(p.profiles.get(user))
-            # a re-delivered event (same id, or an offset already applied) changes nothing
-            change = apply_once(profile, event, p.view.catalogue.get(event["item_id"]), pc,
-                                ev.message.offset)
-            # written on a re-delivery too: RocksDB may hold a value whose changelog record
-            # the crash lost, and the rewrite puts it back in the changelog
-            p.profiles[user] = profile.to_dict()
-            if change is None:  # index updates are not idempotent: not sent again
-                p.metrics.event("profile", "duplicate")
-            else:
-                weight, _ = event_weight(event, pc)
-                updates = index_updates(user, profile, change, event, weight)
-                for part, batch in batch_by_partition(updates, p.names.partitions).items():
-                    await p.index_updates.send(key=batch[0][0], partition=part, value=batch)
-            sketch = make_sketch(profile, user_vector(profile, p.view)[0], rc.sketch_terms,
-                                 rc.sketch_items)
-            await p.sketches.send(key=user, value=sketch)
-            if change is not None:
-                p.metrics.event("profile")
-            # also on a re-delivery: its recommendation may not have been published (the
-            # rank stage skips a trigger it already published)
-            await p.profiled.send(key=user, value={
-                "user_id": user, "event_id": event["event_id"], "ts": event["ts"],
-                SEALED: event.get(SEALED), **carry(event)})
+    profiles: dict[str, tuple[Any, Profile]] = field(default_factory=dict)
+    index: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sketches: set[str] = field(default_factory=set)
+
+
+def load(p: Pipeline, dirty: Dirty, user: str) -> Profile:
+    """The user's profile: this batch's copy, else the stored one (read from the partition
+    of the stream's current event, which the caller set to one of the user's events)."""
+    if user in dirty.profiles:
+        return dirty.profiles[user][1]
+    return Profile.from_dict(p.profiles.get(user))
+
+
+def apply(p: Pipeline, dirty: Dirty, ev: Any) -> tuple[Profile, ProfileChange | None]:
+    """Apply one event (a Faust event on ``events``) to its user's profile in ``dirty``;
+    None for the change when the profile already held it (a re-delivery)."""
+    event = ev.value
+    user = event["user_id"]  # the pseudonym (agents/clean.py)
+    profile = load(p, dirty, user)
+    pc = p.settings.profile
+    change = apply_once(profile, event, p.view.catalogue.get(event["item_id"]), pc,
+                        ev.message.offset)
+    # kept (and written) on a re-delivery too: RocksDB may hold a value whose changelog
+    # record the crash lost, and the rewrite puts it back in the changelog
+    dirty.profiles[user] = (ev, profile)
+    if change is None:  # index updates are not idempotent: not sent again
+        p.metrics.event("profile", "duplicate")
+    else:
+        weight, _ = event_weight(event, pc)
+        dirty.index += index_updates(user, profile, change, event, weight)
+        p.metrics.event("profile")
+    dirty.sketches.add(user)
+    return profile, change
+
+
+async def flush(p: Pipeline, dirty: Dirty) -> list[Any]:
+    """Write the batch's profiles (one table write per user) and send its index updates and
+    sketches; returns the send futures, for the caller to await before acknowledging."""
+    rc = p.settings.recommend
+    sent = []
+    for user, (ev, profile) in dirty.profiles.items():
+        scope_to(ev)  # the write goes to the user's partition
+        p.profiles[user] = profile.to_dict()
+    for part, batch in batch_by_partition(dirty.index, p.names.partitions).items():
+        for i in range(0, len(batch), INDEX_MESSAGE_UPDATES):  # records stay well under 1 MB
+            chunk = batch[i:i + INDEX_MESSAGE_UPDATES]
+            sent.append(await p.index_updates.send(key=chunk[0][0], partition=part,
+                                                   value=chunk))
+    for user in dirty.sketches:
+        profile = dirty.profiles[user][1]
+        sketch = make_sketch(profile, user_vector(profile, p.view)[0], rc.sketch_terms,
+                             rc.sketch_items)
+        sent.append(await p.sketches.send(key=user, value=sketch))
+    dirty.profiles.clear()
+    dirty.index.clear()
+    dirty.sketches.clear()
+    return sent
 
 
 async def forget_user(p: Pipeline, req: dict[str, Any], partition: int) -> None:

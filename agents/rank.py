@@ -1,21 +1,24 @@
 """rank: blend signals, drop seen items, explain, publish.
 
-In: candidates (key user id; ``llm_scores``/``llm_model``/``degraded`` from the scorer). Out:
-recommendations (key user id). Table: latest_recommendations (user -> latest record, served
-over HTTP). Reads: profiles. Each user's A/B variant (recstream.core.ab) picks the blend
-weights and is written in ``variant``; a learned variant (learn.enabled) blends with the
-latest learned weights (``p.blend_model``, agents/learn.py), explores ε-greedily (items and
-record carry ``explore: true``) and writes ``blend_version``. A variant whose ``mmr_lambda``
-(or ``recommend.mmr_lambda``) is below 1 re-ranks the blended candidates by maximal marginal
-relevance over the catalogue's TF-IDF item vectors (recstream.core.diversity.ranked_list)
-before exploration.
+A step of the user agent (agents/user.py). Out: recommendations (key: the producer's user
+id). Table: latest_recommendations (user -> latest record, served over HTTP). Each user's A/B
+variant (recstream.core.ab) picks the blend weights and is written in ``variant``; a learned
+variant (learn.enabled) blends with the latest learned weights (``p.blend_model``,
+agents/learn.py), explores ε-greedily (items and record carry ``explore: true``) and writes
+``blend_version``. A variant whose ``mmr_lambda`` (or ``recommend.mmr_lambda``) is below 1
+re-ranks the blended candidates by maximal marginal relevance over the catalogue's TF-IDF item
+vectors (recstream.core.diversity.ranked_list) before exploration.
 The stored record also keeps the user's last published (trigger event, variant) pairs, so a
 re-delivered trigger is not published again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from recstream.core import ab
 from recstream.core.candidates import Candidate
@@ -23,65 +26,88 @@ from recstream.core.diversity import ranked_list, variant_lambda
 from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
 from recstream.core.privacy import SEALED, raw_ids
 from recstream.core.process import PUBLISHED, published_before, remember_published
-from streams.app import Pipeline, current_partition
+from streams.app import Pipeline, scope_to
 
 
-def register(p: Pipeline) -> None:
-    rc, variants = p.settings.recommend, p.settings.ab.variants
-    weights = {v.name: ab.weights(rc, v) for v in variants}  # per A/B variant
-    mmr = {v.name: variant_lambda(rc, v) for v in variants}  # 1: no MMR re-rank
-    lc = p.settings.learn
-    learned = {v.name for v in variants if is_learned(v, lc)}
-    prior = prior_weights(rc)
-    keep = p.settings.profile.applied_ids  # (trigger, variant) pairs remembered per user
+@dataclass
+class Ranked:
+    """One trigger's record ready to publish, with what the table keeps of it."""
 
-    @p.app.agent(p.candidates, name="rank")
-    async def rank_and_publish(stream):  # type: ignore[no-untyped-def]
-        async for msg in stream:
-            user = msg["user_id"]  # the pseudonym; the producer's ids are sealed in the msg
-            raw_user, raw_event = raw_ids(p.privacy_key, msg)
-            variant = ab.assign(raw_user, variants).name  # the same bucket as before privacy
-            profile = p.profiles.get(user)
-            if profile is None:  # forgotten (agents/profile.py) while this event was in flight
-                continue
-            published = (p.latest.get(user) or {}).get(PUBLISHED, [])
-            if published_before(published, msg["event_id"], variant):  # a re-delivery
-                p.metrics.event("rank", "duplicate")
-                continue
-            seen = profile.get("items", {})
-            cands = [Candidate(**c) for c in msg["items"]]
-            llm = msg.get("llm_scores")  # None: no scorer configured, or it did not answer
-            for c in cands:
-                c.llm = llm.get(c.item_id, 0.0) if llm else 0.0
-            w, extra, explore = weights[variant], {}, {}
-            if variant in learned:
-                w, version = weights_of(p.blend_model, prior)
-                extra = {"blend_version": version}
-                explore = {"epsilon": lc.epsilon,
-                           "rng": exploration_rng(lc.seed, msg["event_id"])}
-            items = ranked_list(cands, w, rc.top_n, seen, catalogue=p.view.catalogue,
-                                mmr_lambda=mmr[variant], features=p.learner is not None,
-                                **explore)
-            record = {
-                "user_id": raw_user, "items": items,
-                "variant": variant, **extra,
-                "explore": any(i.get("explore") for i in items),
-                "model_version": f"{p.model_version}+{msg['llm_model']}" if llm
-                else p.model_version,
-                "trigger_event_id": raw_event, "event_ts": msg["ts"],
-                "published_ts": time.time(), "degraded": bool(msg.get("degraded")),
-            }
-            # keyed by the producer's id, on the pseudonym's partition: co-partitioned with
-            # events for the feedback join
-            sent = await p.recommendations.send(key=raw_user, value=record,
-                                                partition=current_partition())
-            # the table says "published" only once the broker has the record: a crash in
-            # between repeats the record on replay instead of losing it
-            await sent
-            if p.profiles.get(user) is None:  # forgotten while the record was in flight
-                continue
-            # stored form: pseudonyms + sealed ids (streams/web.py restores the producer's)
-            p.latest[user] = {**record, "user_id": user, "trigger_event_id": msg["event_id"],
-                              SEALED: msg.get(SEALED), PUBLISHED: remember_published(
-                                  published, msg["event_id"], variant, keep)}
-            p.metrics.published(record, msg)
+    ev: Any  # the trigger's Faust event (its partition is the user's)
+    user: str  # pseudonym
+    record: dict[str, Any]  # as published: the producer's ids
+    trigger: Mapping[str, Any]  # the event (pseudonyms, sealed ids, trace fields)
+    variant: str
+
+
+class Ranker:
+    """The rank step's settings, resolved once per worker."""
+
+    def __init__(self, p: Pipeline) -> None:
+        rc, variants = p.settings.recommend, p.settings.ab.variants
+        self.p, self.variants = p, variants
+        self.weights = {v.name: ab.weights(rc, v) for v in variants}  # per A/B variant
+        self.mmr = {v.name: variant_lambda(rc, v) for v in variants}  # 1: no MMR re-rank
+        self.learned = {v.name for v in variants if is_learned(v, p.settings.learn)}
+        self.prior = prior_weights(rc)
+
+    def rank(self, ev: Any, seen: Mapping[str, float], cands: list[Candidate],
+             llm: Mapping[str, Any], published: list[list[str]]) -> Ranked | None:
+        """The recommendation for trigger ``ev`` (None: this (trigger, variant) was
+        published before, a re-delivery)."""
+        p, rc, lc = self.p, self.p.settings.recommend, self.p.settings.learn
+        msg = ev.value
+        raw_user, raw_event = raw_ids(p.privacy_key, msg)
+        variant = ab.assign(raw_user, self.variants).name  # the bucket before privacy
+        if published_before(published, msg["event_id"], variant):
+            p.metrics.event("rank", "duplicate")
+            return None
+        scores = llm.get("llm_scores")  # None: no scorer configured, or it did not answer
+        for c in cands:
+            c.llm = scores.get(c.item_id, 0.0) if scores else 0.0
+        w, extra, explore = self.weights[variant], {}, {}
+        if variant in self.learned:
+            w, version = weights_of(p.blend_model, self.prior)
+            extra = {"blend_version": version}
+            explore = {"epsilon": lc.epsilon, "rng": exploration_rng(lc.seed, msg["event_id"])}
+        items = ranked_list(cands, w, rc.top_n, seen, catalogue=p.view.catalogue,
+                            mmr_lambda=self.mmr[variant], features=p.learner is not None,
+                            **explore)
+        record = {
+            "user_id": raw_user, "items": items, "variant": variant, **extra,
+            "explore": any(i.get("explore") for i in items),
+            "model_version": f"{p.model_version}+{llm['llm_model']}" if scores
+            else p.model_version,
+            "trigger_event_id": raw_event, "event_ts": msg["ts"],
+            "published_ts": time.time(), "degraded": bool(llm.get("degraded")),
+        }
+        return Ranked(ev, msg["user_id"], record, msg, variant)
+
+
+def note(published: dict[str, list[list[str]]], r: Ranked, keep: int) -> None:
+    """Add ``r`` to its user's published pairs in this batch (``published``: pseudonym ->
+    pairs, filled from the table by the caller), so a second copy in the batch is skipped."""
+    published[r.user] = remember_published(published[r.user], r.trigger["event_id"],
+                                           r.variant, keep)
+
+
+async def publish(p: Pipeline, ranked: list[Ranked],
+                  published: dict[str, list[list[str]]]) -> None:
+    """Send the batch's records, wait for the broker to have all of them, then note them in
+    the latest_recommendations table (one write per user): a crash in between repeats a
+    record on replay instead of losing it."""
+    # keyed by the producer's id, on the pseudonym's partition: co-partitioned with events
+    # for the feedback join
+    sent = [await p.recommendations.send(key=r.record["user_id"], value=r.record,
+                                         partition=r.ev.message.partition) for r in ranked]
+    await asyncio.gather(*sent)
+    latest: dict[str, Ranked] = {}
+    for r in ranked:
+        latest[r.user] = r
+        p.metrics.published(r.record, r.trigger)
+    for user, r in latest.items():
+        scope_to(r.ev)  # the write goes to the user's partition
+        # stored form: pseudonyms + sealed ids (streams/web.py restores the producer's)
+        p.latest[user] = {**r.record, "user_id": user,
+                          "trigger_event_id": r.trigger["event_id"],
+                          SEALED: r.trigger.get(SEALED), PUBLISHED: published[user]}

@@ -1,4 +1,4 @@
-"""score: ask the LLM scorer for one user event's candidates (helper of the candidates stage).
+"""score: ask the LLM scorer for one user event's candidates (helper of the user agent).
 
 Out: ``<app id>-score-requests`` (key user). In: ``<app id>-score-replies``, followed by a
 worker task (no consumer group). Writes no table. See streams/scoring.py for the timeout and
@@ -8,6 +8,7 @@ circuit that keep events flowing when the scorer is slow or down.
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from typing import Any
 
 from recstream.core.candidates import Candidate
@@ -27,16 +28,29 @@ def register(p: Pipeline) -> None:
         await client.follow_replies()
 
 
-async def llm_fields(p: Pipeline, user: str, profile: Profile,
-                     items: list[Candidate]) -> dict[str, Any]:
-    """Fields for the candidates message: ``llm_scores`` ({item: score} or None),
-    ``llm_model`` and ``degraded`` (a scorer is configured but gave no answer)."""
-    if p.scoring is None or not items:
-        return {"llm_scores": None, "llm_model": None, "degraded": False}
+@dataclass(frozen=True)
+class UserSide:
+    """What the scorer needs of the user, taken when the event is applied (a later event of
+    the same batch must not change it): recent items (oldest first) and strongest terms."""
+
+    history: list[tuple[str, float]]
+    terms: list[str]
+
+
+def user_side(p: Pipeline, profile: Profile) -> UserSide:
     n = p.settings.scorer.history_items
     history = list(profile.items.items())[-n:]  # insertion order: oldest first
     terms = [t for t, _ in heapq.nlargest(USER_TERMS, profile.counts.items(),
                                           key=lambda kv: kv[1])]
-    scores = await p.scoring.score(user, [c.item_id for c in items], history, terms)
+    return UserSide(history, terms)
+
+
+async def llm_fields(p: Pipeline, user: str, side: UserSide,
+                     items: list[Candidate]) -> dict[str, Any]:
+    """Fields the rank step reads: ``llm_scores`` ({item: score} or None), ``llm_model`` and
+    ``degraded`` (a scorer is configured but gave no answer)."""
+    if p.scoring is None or not items:
+        return {"llm_scores": None, "llm_model": None, "degraded": False}
+    scores = await p.scoring.score(user, [c.item_id for c in items], side.history, side.terms)
     return {"llm_scores": scores, "llm_model": p.scoring.model if scores is not None else None,
             "degraded": scores is None}

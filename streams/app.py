@@ -6,10 +6,12 @@ Nothing runs at import: :func:`create_pipeline` builds a fresh app from a typed
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from faust.streams import _current_event
 
 from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
@@ -34,8 +36,6 @@ class Pipeline:
     names: TopicNames
     raw_events: Any  # faust topic over clicks, purchases, ratings (raw bytes)
     events: Any
-    profiled: Any
-    candidates: Any
     index_updates: Any
     sketches: Any
     recommendations: Any
@@ -82,6 +82,17 @@ def current_partition() -> int:
     event = faust.current_event()
     assert event is not None, "outside an agent"
     return int(event.message.partition)
+
+
+def scope_to(event: Any) -> None:
+    """Send the calling task's table reads and writes to ``event``'s partition.
+
+    A table is read and written in the partition of the *current event*, which an agent
+    taking events in batches must set per event. Only the task's context variable is set,
+    never the stream's ``current_event`` attribute: faust's ``take_events`` reads that
+    attribute to know which event it buffered, and setting it from the agent made it buffer
+    (and later acknowledge) the wrong events."""
+    _current_event.set(weakref.ref(event))
 
 
 def privacy_key(settings: Settings) -> bytes:
@@ -146,8 +157,7 @@ def create_pipeline(settings: Settings) -> Pipeline:
     replica = Replica(settings.bootstrap, view.topics, view.apply, security=settings.security)
     pipeline = Pipeline(
         settings=settings, app=app, names=names, raw_events=raw,
-        events=json_topic(names.events), profiled=json_topic(names.profiled),
-        candidates=json_topic(names.candidates), index_updates=json_topic(names.index_updates),
+        events=json_topic(names.events), index_updates=json_topic(names.index_updates),
         sketches=json_topic(names.sketches), recommendations=json_topic(names.recommendations),
         dead_letters=json_topic(names.dead_letters),
         profiles=table("profiles"), event_ids=table("event_ids"), term_index=term_index,

@@ -19,8 +19,6 @@ class TopicNames:
     dead_letters: str
     metrics: str
     events: str  # validated events (key: user)
-    profiled: str  # profile-updated triggers (key: user)
-    candidates: str  # candidate sets (key: user)
     index_updates: str  # term/user/item deltas (key: index key)
     sketches: str  # replicated CF user sketches (key: user, compacted)
     partitions: int
@@ -38,7 +36,7 @@ class TopicNames:
         """(name, partitions, config) of every topic recstream needs to exist."""
         p = self.partitions
         plain = [self.clicks, self.purchases, self.ratings, self.recommendations,
-                 self.dead_letters, self.metrics, self.events, self.profiled, self.candidates,
+                 self.dead_letters, self.metrics, self.events,
                  self.index_updates, *(t for t in (self.score_requests, self.score_replies,
                                                    self.forget, self.forget_replies) if t)]
         return [(t, p, {}) for t in plain] + [(self.items, p, COMPACT),
@@ -53,8 +51,7 @@ def topic_names(settings: Settings) -> TopicNames:
         clicks=t.name(t.clicks), purchases=t.name(t.purchases), ratings=t.name(t.ratings),
         items=t.name(t.items), recommendations=t.name(t.recommendations),
         dead_letters=t.name(t.dead_letters), metrics=t.name(t.metrics),
-        events=internal + "events", profiled=internal + "profiled",
-        candidates=internal + "candidates", index_updates=internal + "index-updates",
+        events=internal + "events", index_updates=internal + "index-updates",
         sketches=internal + "user-sketches", partitions=t.partitions,
         score_requests=internal + "score-requests", score_replies=internal + "score-replies",
         forget=internal + "forget", forget_replies=internal + "forget-replies",

@@ -11,11 +11,13 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from recstream.core import cf
 from recstream.core.index import merge_trending
 from recstream.core.similarity import dot, norm
 from recstream.core.tfidf import Profile, top_terms, weights
-from recstream.core.view import GlobalView, n_users, sketch_vector, user_vector
+from recstream.core.view import GlobalView, ViewCache, sketch_vector, user_vector
 from recstream.settings import RecommendSettings
 
 
@@ -42,9 +44,10 @@ class CandidateSet:
 
 def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
                     query: list[tuple[str, float]], view: GlobalView,
-                    idf_cache: dict[str, float], cfg: RecommendSettings) -> list[cf.Neighbour]:
+                    cache: ViewCache, cfg: RecommendSettings) -> list[cf.Neighbour]:
     """Users with cosine > θ to vector ``u``, found through the postings of the ``query``
     terms (u's strongest)."""
+    idf_cache = cache.idf
     acc: dict[str, float] = {}
     for term, wu in query:
         entry = view.index_entry(term)
@@ -55,14 +58,16 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
             if v != user_id:
                 acc[v] = acc.get(v, 0.0) + f * tf_v
     shortlist = heapq.nlargest(3 * cfg.max_neighbours, acc.items(), key=lambda kv: kv[1])
-    n = n_users(view)
     sims: dict[str, float] = {}
     items: dict[str, dict[str, float]] = {}
     for v, _ in shortlist:
         sketch = view.sketch(v)
         if not sketch:
             continue
-        vw, vnorm = sketch_vector(sketch["t"], view, n)
+        weighed = cache.sketches.get(v)
+        if weighed is None:
+            weighed = cache.sketches[v] = sketch_vector(sketch["t"], idf_cache)
+        vw, vnorm = weighed
         if vnorm > 0 and unorm > 0:  # cosine(u, vw) without recomputing ‖u‖ per neighbour
             sims[v] = min(1.0, dot(vw, u) / (unorm * vnorm))
         items[v] = sketch["i"]
@@ -74,28 +79,37 @@ def neighbours(user_id: str, profile: Profile, view: GlobalView,
                cfg: RecommendSettings) -> list[cf.Neighbour]:
     """The user's CF neighbours exactly as :func:`generate` finds them, with similarities
     (rating prediction needs them; the candidate set does not carry them)."""
-    u, unorm, idf_cache = user_vector(profile, view)
+    cache = ViewCache(view)
+    u, unorm, _ = user_vector(profile, view, cache.idf)
     if not u:
         return []
-    return find_neighbours(user_id, u, unorm, top_terms(u, cfg.query_terms), view, idf_cache,
-                           cfg)
+    return find_neighbours(user_id, u, unorm, top_terms(u, cfg.query_terms), view, cache, cfg)
 
 
 def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalView,
-                   idf_cache: dict[str, float], cfg: RecommendSettings) -> dict[str, float]:
-    """cosine(u, item vector) for the catalogue items best matching the ``query`` terms."""
-    acc: dict[str, float] = {}
+                   cache: ViewCache, cfg: RecommendSettings) -> dict[str, float]:
+    """cosine(u, item vector) for the catalogue items best matching the ``query`` terms
+    (the ``content_pool`` largest partial dot products over the query terms, ties broken by
+    item id)."""
+    idf_cache, norms = cache.idf, cache.item_norms
     cat = view.catalogue
+    acc = np.zeros(len(cat.row_ids))
     for term, wu in query:
-        f = wu * idf_cache[term]
-        for item_id in cat.by_term.get(term, ()):
-            item = cat.items[item_id]
-            acc[item_id] = acc.get(item_id, 0.0) + f * item.tf[term]
-    pool = heapq.nlargest(cfg.content_pool, acc.items(), key=lambda kv: kv[1])
+        rows, tfs = cat.postings(term)
+        if len(rows):
+            acc[rows] += (wu * idf_cache[term]) * tfs  # rows are distinct within a term
+    hit = np.flatnonzero(acc > 0)
+    if len(hit) > cfg.content_pool:
+        kth = np.partition(acc[hit], len(hit) - cfg.content_pool)[len(hit) - cfg.content_pool]
+        above, at = hit[acc[hit] > kth], hit[acc[hit] == kth]
+        at = sorted(at.tolist(), key=lambda r: cat.row_ids[r])[:cfg.content_pool - len(above)]
+        hit = np.concatenate([above, np.asarray(at, dtype=np.int64)])
     out = {}
-    for item_id, partial_dot in pool:
-        item = cat.items[item_id]
-        inorm = norm(weights(item.tf, idf_cache))
+    for row, partial_dot in zip(hit.tolist(), acc[hit].tolist(), strict=True):
+        item_id = cat.row_ids[row]
+        inorm = norms.get(item_id)
+        if inorm is None:
+            inorm = norms[item_id] = norm(weights(cat.items[item_id].tf, idf_cache))
         if inorm > 0 and unorm > 0:
             out[item_id] = partial_dot / (unorm * inorm)
     return out
@@ -108,13 +122,16 @@ def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) 
 
 
 def generate(user_id: str, profile: Profile, view: GlobalView,
-             cfg: RecommendSettings) -> CandidateSet:
-    """Unseen candidate items for the user with their CF, content and trending signals."""
-    u, unorm, idf_cache = user_vector(profile, view)
+             cfg: RecommendSettings, cache: ViewCache | None = None) -> CandidateSet:
+    """Unseen candidate items for the user with their CF, content and trending signals.
+    ``cache``: derived values of ``view`` shared by the calls of one pass (the view must not
+    change while it is in use); a fresh one per call by default."""
+    cache = ViewCache(view) if cache is None else cache
+    u, unorm, _ = user_vector(profile, view, cache.idf)
     query = top_terms(u, cfg.query_terms)
-    neighbours = find_neighbours(user_id, u, unorm, query, view, idf_cache, cfg) if u else []
+    neighbours = find_neighbours(user_id, u, unorm, query, view, cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
-    content = content_scores(unorm, query, view, idf_cache, cfg) if u else {}
+    content = content_scores(unorm, query, view, cache, cfg) if u else {}
     trending = dict(merge_trending(view.trending_lists(), cfg.trending_half_life_s,
                                    cfg.trending_size))
     seen = profile.items

@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from recstream.core.text import term_counts
 
 
@@ -60,6 +62,11 @@ class Catalogue:
         self.classifier = classifier
         self.categories: dict[str, int] = {}  # known tag -> items carrying it (given, not inferred)
         self.inferred: dict[str, tuple[str, ...]] = {}  # item -> tags a classifier gave it
+        # vectorised postings for content scoring: a row per item id ever seen, and per term
+        # (rows of its items, their tf), built on first use and dropped when the term changes
+        self.rows: dict[str, int] = {}
+        self.row_ids: list[str] = []
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -83,8 +90,12 @@ class Catalogue:
             for tag in item.tags:
                 self.categories[tag] = self.categories.get(tag, 0) + 1
         self.items[item.item_id] = item
+        if item.item_id not in self.rows:
+            self.rows[item.item_id] = len(self.row_ids)
+            self.row_ids.append(item.item_id)
         for term in item.terms:
             self.by_term.setdefault(term, set()).add(item.item_id)
+            self._postings.pop(term, None)
         return item
 
     def remove(self, item_id: str) -> None:
@@ -98,11 +109,24 @@ class Catalogue:
                 else:
                     self.categories[tag] -= 1
         for term in old.terms:
+            self._postings.pop(term, None)
             ids = self.by_term.get(term)
             if ids is not None:
                 ids.discard(item_id)
                 if not ids:
                     del self.by_term[term]
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, tf) of the items whose text has ``term``: :attr:`rows` indices and the
+        term's tf in each, as arrays (empty when no item has it)."""
+        got = self._postings.get(term)
+        if got is None:
+            ids = sorted(self.by_term.get(term, ()))
+            got = self._postings[term] = (
+                np.fromiter((self.rows[i] for i in ids), dtype=np.int64, count=len(ids)),
+                np.fromiter((self.items[i].tf[term] for i in ids), dtype=np.float64,
+                            count=len(ids)))
+        return got
 
     def items_with_terms(self, terms: Iterable[str]) -> set[str]:
         out: set[str] = set()

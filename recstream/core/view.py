@@ -48,6 +48,21 @@ class IdfTable(dict[str, float]):
         return value
 
 
+class ViewCache:
+    """Values derived from the global view, valid while the view does not change: idf per
+    term, TF-IDF norm per catalogue item, TF-IDF weights and norm per neighbour sketch.
+
+    The candidate stage computes one batch of events in one synchronous pass (the replica
+    applies updates between awaits, never during it), so a cache made for the pass gives the
+    same numbers as computing each event alone, and popular neighbours and items of the batch
+    are weighed once instead of once per event."""
+
+    def __init__(self, view: GlobalView) -> None:
+        self.idf = IdfTable(view)
+        self.item_norms: dict[str, float] = {}
+        self.sketches: dict[str, tuple[dict[str, float], float]] = {}  # user -> (w, ‖w‖)
+
+
 def idf_vector(view: GlobalView, terms: Sequence[str], n: int) -> np.ndarray:
     """idf of each term as an array: log2(N / df), 0 where df is 0 or ≥ N."""
     df = view.dfs(terms)
@@ -58,19 +73,21 @@ def idf_vector(view: GlobalView, terms: Sequence[str], n: int) -> np.ndarray:
     return out
 
 
-def sketch_vector(sketch_tf: Mapping[str, float], view: GlobalView, n: int
+def sketch_vector(sketch_tf: Mapping[str, float], idf_of: Mapping[str, float]
                   ) -> tuple[dict[str, float], float]:
-    """A neighbour sketch's TF-IDF weights under the current idf, and their norm."""
-    terms = list(sketch_tf)
-    tf = np.fromiter(sketch_tf.values(), dtype=np.float64, count=len(terms))
-    w = tf * idf_vector(view, terms, n)
-    return dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w))
+    """A neighbour sketch's TF-IDF weights under the current idf (``idf_of``, an
+    :class:`IdfTable`), and their norm. A plain loop: a sketch has tens of terms, where
+    numpy's per-call overhead costs more than the arithmetic."""
+    w = {t: tf * idf_of[t] for t, tf in sketch_tf.items()}
+    return w, math.sqrt(sum(x * x for x in w.values()))
 
 
-def user_vector(profile: Profile, view: GlobalView) -> tuple[dict[str, float], float, IdfTable]:
+def user_vector(profile: Profile, view: GlobalView, table: IdfTable | None = None
+                ) -> tuple[dict[str, float], float, IdfTable]:
     """The profile's TF-IDF vector (non-zero weights only), its Euclidean norm, and an idf
-    table already holding every profile term (vectorised: profiles have hundreds of terms)."""
-    table = IdfTable(view)
+    table already holding every profile term (vectorised: profiles have hundreds of terms).
+    ``table``: an idf table of the same view to use and fill (a :class:`ViewCache`'s)."""
+    table = IdfTable(view) if table is None else table
     if not profile.counts or profile.length <= 0:
         return {}, 0.0, table
     terms = list(profile.counts)

@@ -95,14 +95,14 @@ def persisted_backlog(data_dir: Path, bootstrap: str, topic: str) -> tuple[int, 
 def diagnose(bootstrap: str, prefix: str, key: bytes, missing: set[str],
              sup: Any) -> str:
     """Where the events without a recommendation stopped: their records on the internal
-    topics (events, profiled, candidates; those carry event pseudonyms) and the worker
+    topic (events; it carries event pseudonyms) and the worker
     group's committed offsets against each topic's end."""
     from streams.lag import LagCollector
 
     lines = [f"{len(missing)} events without a recommendation: {sorted(missing)[:10]}"]
     want = {event_pseudonym(key, e): e for e in missing}
     group = f"{prefix}recstream"
-    for stage in ("ratings", "events", "profiled", "candidates"):
+    for stage in ("ratings", "events"):
         r = sup.TopicReader(bootstrap, prefix + stage if stage == "ratings"
                             else f"{group}-{stage}")
         try:

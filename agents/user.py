@@ -1,0 +1,93 @@
+"""user: one agent per user partition for profile → candidates → score → rank → publish.
+
+In: events (key: user pseudonym) and forget (erasure requests, same key and partitioning).
+Out: recommendations, index-updates, user-sketches, forget-replies. Tables: profiles,
+latest_recommendations (both keyed by pseudonym, on the events partition).
+
+The four steps used to be four agents joined by two internal topics; every event then paid
+two more produce/fetch round trips, a JSON round trip of its candidate set (~8 KB) and a
+table read per step. Here they run in one pass over a batch of events (``worker.stage_batch``
+within ``worker.stage_batch_wait_ms``; under a backlog batches fill, at a trickle each event
+is its own batch):
+
+1. apply every event to its user's profile in memory (agents/profile.py), and right after each,
+   find that event's candidates on the profile as the event left it (agents/candidates.py);
+2. ask the scorer for the whole batch's LLM scores at once (agents/score.py);
+3. write each touched profile once and send the batch's index updates and sketches
+   (profile.flush), then rank and publish every event's record, wait for the broker's acks,
+   and write each user's latest record once (agents/rank.py);
+4. acknowledge the batch (Faust's take_events acks it when the next batch is taken).
+
+A forget request in a batch splits it: the events before it are finished first, then the
+user is erased, then the rest go on, so erasure keeps its place in the user's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agents import candidates, profile, rank
+from agents.score import llm_fields, user_side
+from recstream.core.process import PUBLISHED
+from recstream.core.view import ViewCache
+from streams.app import Pipeline, scope_to
+
+
+def register(p: Pipeline) -> None:
+    wc = p.settings.worker
+    keep = p.settings.profile.applied_ids  # (trigger, variant) pairs remembered per user
+    ranker = rank.Ranker(p)
+    source = p.app.topic(p.names.events, p.names.forget, key_type=str, key_serializer="raw",
+                         value_serializer="json")
+
+    async def run(events: list[Any]) -> None:
+        """Steps 1–3 for ``events`` (no forget request among them)."""
+        dirty, cache = profile.Dirty(), ViewCache(p.view)
+        found = []
+        for ev in events:
+            scope_to(ev)  # table reads go to this user's partition
+            prof, _ = profile.apply(p, dirty, ev)
+            cands = candidates.find(p, ev.value["user_id"], prof, cache)
+            found.append([ev, prof, cands, user_side(p, prof)])
+        if any(not f[2].items for f in found) and await p.replica.wait_caught_up(
+                candidates.REPLICA_WAIT_S):
+            # in a burst the global view lags; an empty list is worth one wait (the retry sees
+            # the profile as the whole batch left it)
+            cache = ViewCache(p.view)
+            for f in found:
+                if not f[2].items:
+                    f[2] = candidates.find(p, f[0].value["user_id"], f[1], cache)
+        llms = await asyncio.gather(*(llm_fields(p, ev.value["user_id"], side, c.items)
+                                      for ev, _, c, side in found))
+        sent = await profile.flush(p, dirty)
+        published: dict[str, list[list[str]]] = {}
+        ranked: list[rank.Ranked] = []
+        for (ev, prof, cands, _), llm in zip(found, llms, strict=True):
+            candidates.count(p, cands)
+            user = ev.value["user_id"]
+            if user not in published:
+                scope_to(ev)
+                published[user] = list((p.latest.get(user) or {}).get(PUBLISHED, []))
+            r = ranker.rank(ev, prof.items, cands.items, llm, published[user])
+            if r is not None:
+                rank.note(published, r, keep)
+                ranked.append(r)
+        await rank.publish(p, ranked, published)
+        await asyncio.gather(*sent)  # index updates and sketches reached the broker too
+
+    @p.app.agent(source, name="user")
+    async def process_users(stream):  # type: ignore[no-untyped-def]
+        await p.replica.ready.wait()  # global view caught up before the first event
+        async for batch in stream.take_events(wc.stage_batch,
+                                              within=wc.stage_batch_wait_ms / 1e3):
+            run_start = 0
+            for i, ev in enumerate(batch):
+                if ev.message.topic == p.names.forget:
+                    if i > run_start:
+                        await run(batch[run_start:i])
+                    scope_to(ev)
+                    await profile.forget_user(p, ev.value, ev.message.partition)
+                    run_start = i + 1
+            if run_start < len(batch):
+                await run(batch[run_start:])
