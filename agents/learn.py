@@ -4,8 +4,9 @@ In: ``<app id>-learn-examples`` (key "blend", so one partition and one writer; s
 feedback stage, one batch per finalising impression). Table: learner ("blend" → the model
 state of recstream.core.learn, changelog-backed, so a restarted worker resumes). Every
 worker follows the table's changelog (a replica over all partitions) into
-``p.blend_model``, which the rank stage reads. HTTP: ``GET /model``. Registered only with
-``learn.enabled``.
+``p.blend_model``, which the rank stage reads (``weights_of``: the guard's served arm).
+HTTP: ``GET /model`` (the state: served arm, its weights, the learner's own, each arm's
+running reward). Registered only with ``learn.enabled``.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def register(p: Pipeline) -> None:
                                      ts=batch.get("ts"))
             state = learner.state()
             p.learner[MODEL_KEY] = state
-            log.debug("event=blend_update version=%d examples=%d weights=%s", version,
-                     state["examples"], state["weights"])
+            log.debug("event=blend_update version=%d examples=%d served=%s weights=%s",
+                      version, state["examples"], state["served"], state["weights"])
 
     @p.app.page("/model")
     async def model(web: Any, request: Any) -> Any:

@@ -252,6 +252,26 @@ class LearnSettings(BaseModel):
     l2: float = Field(0.0, ge=0, description="L2 penalty of the logistic regression.")
     seed: str = Field("recstream", description="Mixed with each trigger event id to seed "
                       "exploration, so a replay explores the same slots.")
+    guard: bool = Field(True, description="Champion/challenger guard: every impression with "
+                        "a take is re-ranked by the learned weights, the configured ones and "
+                        "guard_arms (reward: reciprocal rank of the taken item among the shown "
+                        "ones); the learner is served until another arm's running reward is "
+                        "clearly higher, and so on. False: the learned weights always. "
+                        "Env RECSTREAM_LEARN__GUARD.")
+    guard_arms: list[Literal["cf", "content", "trending", "llm"]] = Field(
+        default_factory=list, description="Single-signal weight vectors the guard also "
+        "judges and may serve (judged on lists it did not choose, a single signal looks "
+        "better than it is; EVALUATION.md). Env RECSTREAM_LEARN__GUARD_ARMS (JSON list).")
+    guard_half_life: float = Field(500.0, gt=0, description="Half-life of the guard's "
+                                   "running rewards, in impressions with a take.")
+    guard_margin: float = Field(0.005, ge=0, description="How far above 0 the lower "
+                                "confidence bound of a challenger's reward lead over the "
+                                "served arm (reciprocal rank, paired on the same lists) must "
+                                "be to replace it.")
+    guard_z: float = Field(2.0, ge=0, description="Standard errors in that lower bound.")
+    guard_min_impressions: int = Field(30, ge=1, description="Impressions with a take a "
+                                       "challenger must have been judged on against the served "
+                                       "arm before it can replace it.")
 
 
 class WorkerSettings(BaseModel):

@@ -26,7 +26,8 @@ def latest_state(records: list[Any]) -> dict[str, Any] | None:
 
 @model_app.command()
 def show(bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
-    """Current learned blend weights, coefficients, version and example counts."""
+    """Served blend weights (the guard's arm), learned weights, coefficients, the guard's
+    running rewards, version and example counts."""
     from recstream.cli.ab import read_all
     from streams.admin import broker_ready
 
@@ -51,8 +52,15 @@ def show(bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
     else:
         typer.echo(f"version {state['version']}  examples {state['examples']}  "
                    f"positives {state['positives']}  intercept {state['intercept']:.4f}")
-    typer.echo(f"{'signal':<10}{'weight':>9}{'coef':>10}{'prior':>9}")
+        if state.get("guard"):
+            arms = "  ".join(f"{a} {g['reward']:.4f} ({g['lists']} lists)"
+                             for a, g in state["guard"].items())
+            typer.echo(f"served: {state.get('served')}  switches {state.get('switches', 0)}  "
+                       f"running reward (reciprocal rank): {arms}")
+    typer.echo(f"{'signal':<10}{'weight':>9}{'learned':>9}{'coef':>10}{'prior':>9}")
     weights, coef = (state or {}).get("weights", prior), (state or {}).get("coef", {})
+    own = (state or {}).get("learned_weights", weights)
     for f in FEATURES:
         c = "-" if f not in coef else f"{coef[f]:.4f}"
-        typer.echo(f"{f:<10}{weights.get(f, 0.0):>9.4f}{c:>10}{prior[f]:>9.4f}")
+        typer.echo(f"{f:<10}{weights.get(f, 0.0):>9.4f}{own.get(f, 0.0):>9.4f}{c:>10}"
+                   f"{prior[f]:>9.4f}")

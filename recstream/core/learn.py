@@ -16,9 +16,27 @@ item of a list); a negative coefficient is read as "no evidence for this signal"
 "rank against it". The coefficients start at the configured fixed weights, so an untrained
 learner ranks exactly like the fixed blend.
 
+The guard (``learn.guard``, champion/challenger): the learner does not serve its own weights
+blindly. Before each impression's examples are learned, every *arm* — the learner's current
+weights (``learned``), the configured weights (``prior``), optionally single signals
+(``learn.guard_arms``) — re-ranks that impression's shown items by its weights, and its reward
+is the reciprocal rank of the taken item among the shown items that were not taken
+(:func:`list_reward`; impressions with no take, or only takes, say nothing and are skipped).
+Each arm keeps an exponentially decayed mean of that reward (half-life
+``learn.guard_half_life`` informative impressions). The learner serves from the start
+(untrained, it ranks exactly like the prior). Another arm replaces the served one only when,
+on at least ``learn.guard_min_impressions`` lists judged since the served arm began serving,
+the lower confidence bound (``learn.guard_z`` standard errors) of its paired reward lead
+exceeds ``learn.guard_margin`` (:meth:`Learner.lower_bound`); a switch restarts every
+challenger's evidence. A challenger is judged on lists its rival chose (it cannot be asked
+about items the served arm did not show), which flatters it: the bound and the margin are
+the hysteresis against that. :func:`weights_of` hands the rank stage the served arm's
+weights.
+
 State (:meth:`Learner.state`) is a small JSON dict — coefficients, intercept, version,
-counts — not a pickle: it lives in a changelog-backed table and any worker rebuilds the model
-from it. ``version`` increases by one per :meth:`Learner.update` batch.
+counts, the served arm and each arm's running reward — not a pickle: it lives in a
+changelog-backed table and any worker rebuilds the model from it. ``version`` increases by
+one per :meth:`Learner.update` batch.
 """
 
 from __future__ import annotations
@@ -41,6 +59,11 @@ MODEL_KEY = "blend"
 PRIOR_INTERCEPT = -2.2
 
 Example = tuple[dict[str, float], int]  # (features, label)
+#: Key in the first example's features of each impression: how many examples (shown items)
+#: that impression has, so a batch of several impressions' examples splits back into lists.
+LIST_SIZE = "_n"
+#: Arms the guard can serve besides single signals (``FEATURES``).
+LEARNED, PRIOR = "learned", "prior"
 
 
 def label(events: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -70,7 +93,42 @@ def examples(shown: Mapping[str, Mapping[str, float]],
     xs = [(item, {s: float(x.get(s, 0.0)) for s in FEATURES})
           for item, x in sorted(shown.items())]
     mean = {s: sum(x[s] for _, x in xs) / len(xs) for s in FEATURES} if xs else {}
-    return [({s: x[s] - mean[s] for s in FEATURES}, int(item in took)) for item, x in xs]
+    out = [({s: x[s] - mean[s] for s in FEATURES}, int(item in took)) for item, x in xs]
+    if out:
+        out[0][0][LIST_SIZE] = float(len(out))
+    return out
+
+
+def impressions(batch: Sequence[Example]) -> list[Sequence[Example]]:
+    """A batch split back into its impressions' lists by :data:`LIST_SIZE`; a batch without
+    the marker (older producers) is one list."""
+    out: list[Sequence[Example]] = []
+    i = 0
+    while i < len(batch):
+        n = int(batch[i][0].get(LIST_SIZE, 0))
+        if n <= 0:
+            return [batch] if i == 0 else [*out, batch[i:]]
+        out.append(batch[i:i + n])
+        i += n
+    return out
+
+
+def list_reward(shown: Sequence[Example], weights: Mapping[str, float]) -> float | None:
+    """How well ``weights`` rank one impression's taken items: the mean over taken items of
+    the reciprocal rank among the shown items not taken (ties counted at their expected
+    rank under a random order). None when nothing or everything shown was taken."""
+    scores = [(sum(weights.get(s, 0.0) * x.get(s, 0.0) for s in FEATURES), y)
+              for x, y in shown]
+    neg = [v for v, y in scores if not y]
+    pos = [v for v, y in scores if y]
+    if not pos or not neg:
+        return None
+    total = 0.0
+    for v in pos:
+        above = sum(n > v + 1e-12 for n in neg)
+        ties = sum(abs(n - v) <= 1e-12 for n in neg)
+        total += sum(1.0 / (above + 1 + j) for j in range(ties + 1)) / (ties + 1)
+    return total / len(pos)
 
 
 def normalised(weights: Mapping[str, float]) -> dict[str, float] | None:
@@ -103,9 +161,69 @@ class Learner:
         self.examples = int(st.get("examples", 0))
         self.positives = int(st.get("positives", 0))
         self.updated_ts = st.get("updated_ts")
+        # the guard: each arm's decayed mean reward and decayed count of judged lists
+        self.arms = list(dict.fromkeys([LEARNED, PRIOR, *cfg.guard_arms])) if cfg.guard \
+            else [LEARNED]
+        stored_guard = st.get("guard") or {}
+        self.guard = {a: _arm_stats(stored_guard.get(a)) for a in self.arms}
+        served = st.get("served")
+        self.served = served if served in self.arms else LEARNED
+        self.switches = int(st.get("switches", 0))
+        self.judged = int(st.get("judged", 0))
 
     def update(self, batch: Sequence[Example], ts: float | None = None) -> int:
-        """Learn from one batch of examples (in order); returns the new version."""
+        """Learn from one batch of examples (in order; one or more impressions' lists, see
+        :func:`impressions`); returns the new version. With the guard each list is first
+        judged by every arm (test, then train) and the served arm chosen again."""
+        for shown in impressions(batch):
+            if self.cfg.guard:
+                self._judge(shown)
+            self._learn(shown)
+        self.version += 1
+        if ts is not None:
+            self.updated_ts = ts
+        return self.version
+
+    def _judge(self, shown: Sequence[Example]) -> None:
+        rewards = {a: list_reward(shown, self.arm_weights(a)) for a in self.arms}
+        if any(r is None for r in rewards.values()):
+            return
+        self.judged += 1
+        keep = 0.5 ** (1.0 / self.cfg.guard_half_life)
+        served = float(rewards[self.served] or 0.0)
+        for a, r in rewards.items():
+            g = self.guard[a]
+            g["n"] = keep * g["n"] + 1.0
+            g["reward"] += (float(r or 0.0) - g["reward"]) / g["n"]
+            g["lists"] += 1
+            if a != self.served:  # paired with the served arm on the same list
+                d = float(r or 0.0) - served
+                g["vs_n"] = keep * g["vs_n"] + 1.0
+                g["vs_n2"] = keep * keep * g["vs_n2"] + 1.0
+                g["vs_mean"] += (d - g["vs_mean"]) / g["vs_n"]
+                g["vs_sq"] += (d * d - g["vs_sq"]) / g["vs_n"]
+                g["vs_lists"] += 1
+        bounds = {a: self.lower_bound(a) for a in self.arms if a != self.served
+                  and self.guard[a]["vs_lists"] >= self.cfg.guard_min_impressions}
+        best = max(sorted(bounds), key=bounds.__getitem__, default=None)
+        if best is not None and bounds[best] > self.cfg.guard_margin:
+            self.served = best
+            self.switches += 1
+            for g in self.guard.values():  # every challenger proves itself anew
+                g.update(_arm_stats(None, paired_only=True))
+
+    def lower_bound(self, arm: str) -> float:
+        """Lower confidence bound (``learn.guard_z`` standard errors) of how much higher
+        ``arm``'s reward has been than the served arm's on the same lists since it began
+        serving (decayed mean of the paired difference; effective n = (Σw)² / Σw²)."""
+        g = self.guard[arm]
+        if g["vs_n"] <= 0:
+            return float("-inf")
+        var = max(g["vs_sq"] - g["vs_mean"] ** 2, 0.0)
+        n_eff = g["vs_n"] ** 2 / g["vs_n2"]
+        return g["vs_mean"] - self.cfg.guard_z * (var / n_eff) ** 0.5
+
+    def _learn(self, batch: Sequence[Example]) -> None:
         for x, y in batch:
             feats = {s: float(x.get(s, 0.0)) for s in FEATURES}
             self.model.learn_one(feats, bool(y))
@@ -113,19 +231,28 @@ class Learner:
                 self.present[s] += v != 0  # centred: 0 when the list says nothing
             self.examples += 1
             self.positives += int(bool(y))
-        self.version += 1
-        if ts is not None:
-            self.updated_ts = ts
-        return self.version
 
     def coefficients(self) -> dict[str, float]:
         w = self.model.weights
         return {s: float(w.get(s, 0.0)) for s in FEATURES}
 
-    def weights(self) -> dict[str, float]:
-        """Blend weights (see the module docstring) over the signals seen so far; the prior
-        when none has a positive coefficient."""
+    def learned(self) -> dict[str, float]:
+        """The learner's own blend weights (see the module docstring) over the signals seen
+        so far; the prior when none has a positive coefficient."""
         return learned_weights(self.coefficients(), self.present) or dict(self.prior)
+
+    def arm_weights(self, arm: str) -> dict[str, float]:
+        """The blend weights an arm stands for: the learner's, the prior, or one signal."""
+        if arm == LEARNED:
+            return self.learned()
+        if arm == PRIOR:
+            return dict(self.prior)
+        return {s: float(s == arm) for s in FEATURES}
+
+    def weights(self) -> dict[str, float]:
+        """The served blend weights: the guard's served arm (the learner's own without the
+        guard)."""
+        return self.arm_weights(self.served)
 
     def probability(self, x: Mapping[str, float]) -> float:
         """P(taken | x) under the current model."""
@@ -133,20 +260,42 @@ class Learner:
 
     def state(self) -> dict[str, Any]:
         return {"coef": self.coefficients(), "intercept": float(self.model.intercept),
-                "weights": self.weights(), "present": dict(self.present),
+                "weights": self.weights(), "served": self.served,
+                "learned_weights": self.learned(), "present": dict(self.present),
+                "guard": {a: dict(g) for a, g in self.guard.items()},
+                "switches": self.switches, "judged": self.judged,
                 "version": self.version,
                 "examples": self.examples, "positives": self.positives,
                 "updated_ts": self.updated_ts}
 
 
+def _arm_stats(stored: Mapping[str, Any] | None, paired_only: bool = False
+               ) -> dict[str, float]:
+    """An arm's guard statistics (from a stored state, or fresh): decayed mean ``reward`` and
+    decayed count ``n``; judged ``lists``; and the paired difference to the served arm:
+    decayed count, count of squared weights, mean, mean square, and its ``vs_lists``."""
+    st = stored or {}
+    keys = ("vs_n", "vs_n2", "vs_mean", "vs_sq", "vs_lists")
+    if not paired_only:
+        keys = ("reward", "n", "lists", *keys)
+    return {k: (int if k.endswith("lists") else float)(st.get(k, 0)) for k in keys}
+
+
 def weights_of(state: Mapping[str, Any] | None,
                prior: Mapping[str, float]) -> tuple[dict[str, float], int]:
-    """(blend weights, version) from a stored state, without rebuilding the model; the prior
-    and version 0 when nothing was learned yet."""
+    """(blend weights, version) from a stored state, without rebuilding the model: the
+    guard's served arm (``prior`` is the caller's; a state without ``served`` serves the
+    learner's own weights); the prior and version 0 when nothing was learned yet."""
     if not state:
         return dict(prior), 0
+    version = int(state.get("version", 0))
+    served = state.get("served", LEARNED)
+    if served == PRIOR:
+        return dict(prior), version
+    if served in FEATURES:
+        return {s: float(s == served) for s in FEATURES}, version
     w = learned_weights(state.get("coef") or {}, state.get("present"))
-    return (w or dict(prior)), int(state.get("version", 0))
+    return (w or dict(prior)), version
 
 
 def learned_weights(coef: Mapping[str, float], present: Mapping[str, int] | None

@@ -116,13 +116,26 @@ def run(job: Job) -> Outcome:
     for name, learner in ctx.learners.items():
         st = learner.state()
         out.learned[name] = {"weights": {s: round(v, 4) for s, v in st["weights"].items()},
+                             "served": st["served"],
+                             "learned_weights": {s: round(v, 4)
+                                                 for s, v in st["learned_weights"].items()},
                              "prior": learner.prior, "version": st["version"],
                              "examples": st["examples"], "positives": st["positives"],
-                             "explored": ctx.explored[name]}
+                             "explored": ctx.explored[name],
+                             "guard": {a: {"reward": round(g["reward"], 4),
+                                           "lists": g["lists"]}
+                                       for a, g in st["guard"].items()},
+                             "switches": st["switches"],
+                             "served_share": {a: round(c / max(1, sum(
+                                 ctx.served[name].values())), 4)
+                                 for a, c in sorted(ctx.served[name].items())}}
     if ctx.learners:
         out.notes.append(f"learned ({', '.join(ctx.learners)}): one impression per judged "
                          f"event, labelled by that event, learned right after it; "
-                         f"ε = {job.learn.epsilon:g}, seed {job.learn.seed!r}")
+                         f"ε = {job.learn.epsilon:g}, seed {job.learn.seed!r}, guard "
+                         + (f"on (arms {', '.join(next(iter(ctx.learners.values())).arms)}, "
+                            f"margin {job.learn.guard_margin:g}, half-life "
+                            f"{job.learn.guard_half_life:g})" if job.learn.guard else "off"))
     if job.sample_every > 1 or job.max_events:
         out.notes.append(f"bounded run: {len(stream)} of {len(ds.interactions)} events replayed, "
                          f"every {job.sample_every}. eligible event evaluated")
@@ -143,6 +156,8 @@ class _Context:
         self.llm = llm
         self.learners = learners  # learned variant -> its blend model
         self.explored = dict.fromkeys(learners, 0)  # learned variant -> explored slots
+        # learned variant -> guard arm -> judged events it served
+        self.served: dict[str, dict[str, int]] = {name: {} for name in learners}
 
 
 def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
@@ -185,6 +200,7 @@ def _learned_top(job: Job, ctx: _Context, name: str, x: Interaction, cands: list
                         rng=learn.exploration_rng(job.learn.seed, event["event_id"]),
                         features=True)
     ctx.explored[name] += sum(bool(i.get("explore")) for i in items)
+    ctx.served[name][learner.served] = ctx.served[name].get(learner.served, 0) + 1
     learner.update(learn.examples(feedback.shown_features(items),
                                   [feedback.joined_event(event)]), ts=x.ts)
     return [i["item_id"] for i in items]

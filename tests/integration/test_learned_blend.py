@@ -96,6 +96,10 @@ def test_learned_weights_change_and_survive_a_worker_restart(cluster, producer, 
     assert model["positives"] == 10  # each user's click on impression 1's first item
     assert model["coef"] != pytest.approx(PRIOR)  # the weights moved
     assert sum(model["weights"].values()) == pytest.approx(1.0)
+    # the guard judged the 10 impressions with a take (impression 2s have none) under both
+    # arms; too few for the configured weights to replace the learner's
+    assert model["served"] == "learned" and model["weights"] == model["learned_weights"]
+    assert {a: g["lists"] for a, g in model["guard"].items()} == {"learned": 10, "prior": 10}
     assert model_show(cluster)["version"] == 1
 
     w.stop()  # a replacement worker with an empty data dir: state comes from the changelog
@@ -105,6 +109,7 @@ def test_learned_weights_change_and_survive_a_worker_restart(cluster, producer, 
     resumed = wait_model(w2, 1)
     assert resumed["coef"] == pytest.approx(model["coef"])
     assert resumed["version"] == 1 and resumed["examples"] == model["examples"]
+    assert (resumed["served"], resumed["guard"]) == (model["served"], model["guard"])
     zz = [r.value for r in recs.drain(0.5) if r.value["user_id"] == "zz"]
     producer.events([{"event_id": "zz-2", "user_id": "zz", "item_id": items[1],
                       "ts": t0 + 2000}], kind="clicks")

@@ -29,12 +29,12 @@ def synthetic(n: int, seed: int, signal: str = "content") -> list[learn.Example]
 
 def test_weights_move_towards_the_signal_that_predicts_clicks() -> None:
     learner = learn.Learner(LearnSettings(learning_rate=0.05), PRIOR)
-    assert learner.weights() == PRIOR  # untrained: the fixed weights, as configured
+    assert learner.weights() == learner.learned() == PRIOR  # untrained: the fixed weights
     before = {s: v / sum(PRIOR.values()) for s, v in PRIOR.items()}  # their shares
     stream = synthetic(6000, seed=1)
     for start in range(0, len(stream), 100):
         learner.update(stream[start:start + 100])
-    after = learner.weights()
+    after = learner.learned()
     assert after["content"] > 0.8 > before["content"]
     for s in ("cf", "trending", "llm"):
         assert after[s] < before[s]
@@ -47,7 +47,7 @@ def test_weights_move_towards_the_signal_that_predicts_clicks() -> None:
 def test_the_learned_signal_follows_the_data_not_a_fixed_favourite() -> None:
     learner = learn.Learner(LearnSettings(learning_rate=0.05), PRIOR)
     learner.update(synthetic(6000, seed=2, signal="trending"))
-    w = learner.weights()
+    w = learner.learned()
     assert max(w, key=w.__getitem__) == "trending"
 
 
@@ -58,7 +58,7 @@ def test_a_signal_never_present_gets_no_weight() -> None:
     learner.update([({"cf": 1.0, "content": 1.0, "trending": 1.0}, 0)] * 50
                    + [({"cf": 1.0, "content": 0.2}, 1)] * 10)
     assert learner.coefficients()["llm"] == PRIOR["llm"]
-    assert learner.weights()["llm"] == 0.0
+    assert learner.learned()["llm"] == 0.0
     assert learner.present == {"cf": 60, "content": 60, "trending": 50, "llm": 0}
 
 
@@ -86,6 +86,115 @@ def test_state_round_trips_through_json_and_a_restarted_learner_resumes() -> Non
     assert restarted.version == first.version == 2
     # and a fresh learner (no state) is not where the restarted one is
     assert learn.Learner(cfg, PRIOR).coefficients() != pytest.approx(first.coefficients())
+
+
+def lists(n: int, seed: int, signal: str, size: int = 10) -> list[list[learn.Example]]:
+    """Impressions of ``size`` shown items with uniform random signals; the user takes the
+    one with the highest ``signal`` (as the feedback join emits them: centred, one batch)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        shown = {f"i{k}": {s: rng.random() for s in learn.FEATURES} for k in range(size)}
+        took = max(shown, key=lambda i: shown[i][signal])
+        out.append(learn.examples(shown, [{"item": took, "kind": "clicks"}]))
+    return out
+
+
+def test_list_reward_is_the_reciprocal_rank_of_the_taken_item_among_the_shown() -> None:
+    shown = [({"cf": 0.3, "content": -0.2}, 0), ({"cf": 0.1, "content": 0.4}, 1),
+             ({"cf": -0.4, "content": -0.2}, 0)]
+    assert learn.list_reward(shown, {"cf": 1.0}) == 0.5  # second by cf
+    assert learn.list_reward(shown, {"content": 1.0}) == 1.0  # first by content
+    # a tie with one other item: expected rank 1.5 → (1 + 1/2) / 2
+    assert learn.list_reward(shown, {"trending": 1.0}) == pytest.approx(
+        (1 + 1 / 2 + 1 / 3) / 3)  # all tie: every rank equally likely
+    assert learn.list_reward([(x, 0) for x, _ in shown], {"cf": 1.0}) is None  # no take
+    assert learn.list_reward([(x, 1) for x, _ in shown], {"cf": 1.0}) is None  # all taken
+
+
+def test_a_batch_of_several_impressions_splits_back_into_its_lists() -> None:
+    a, b = lists(2, seed=4, signal="cf", size=3)[0], lists(1, seed=5, signal="cf", size=5)[0]
+    assert [len(x) for x in learn.impressions(a + b)] == [3, 5]
+    unmarked = [({s: v for s, v in x.items() if s != learn.LIST_SIZE}, y) for x, y in a + b]
+    assert [len(x) for x in learn.impressions(unmarked)] == [8]  # older producers: one list
+
+
+def test_a_learner_that_ranks_better_than_the_prior_keeps_being_served() -> None:
+    # content decides what is taken; the configured weights trust cf most
+    learner = learn.Learner(LearnSettings(learning_rate=0.05), PRIOR)
+    assert learner.served == "learned" and learner.weights() == PRIOR  # untrained: the prior
+    for imp in lists(400, seed=6, signal="content"):
+        learner.update(imp)
+    assert learner.served == "learned" and learner.switches == 0
+    assert learner.weights() == learner.learned()
+    assert max(learner.weights(), key=learner.weights().__getitem__) == "content"
+    g = learner.state()["guard"]
+    assert g["learned"]["reward"] > g["prior"]["reward"] + 0.2
+    assert g["learned"]["lists"] == g["prior"]["lists"] == learner.judged == 400
+    assert learn.weights_of(learner.state(), PRIOR)[0] == learner.learned()
+
+
+STALE = {"coef": {"cf": 0.0, "content": 3.0, "trending": 0.0, "llm": 0.0},
+         "present": dict.fromkeys(learn.FEATURES, 100), "served": "learned", "version": 50}
+
+
+def test_the_guard_falls_back_to_the_prior_and_returns_once_the_learner_is_better() -> None:
+    # the learner learned content when content decided (now stale), the stream has drifted
+    # to cf, which the configured weights trust most: the prior must take over, and the
+    # rank stage get it, until the learner has re-learned enough to rank better than it
+    learner = learn.Learner(LearnSettings(learning_rate=0.02), PRIOR, STALE)
+    assert learner.served == "learned" and learn.weights_of(STALE, PRIOR)[0]["content"] == 1.0
+    stream = lists(1000, seed=7, signal="cf")
+    for imp in stream[:29]:  # fewer than guard_min_impressions: no verdict yet
+        learner.update(imp)
+    assert learner.served == "learned"
+    for imp in stream[29:100]:
+        learner.update(imp)
+    assert learner.learned()["content"] > 0.5  # still learning its way out
+    assert learner.served == "prior" and learner.switches == 1
+    assert learn.weights_of(learner.state(), PRIOR) == (PRIOR, learner.version)
+    assert learn.weights_of(learner.state(), {"cf": 1.0}) == ({"cf": 1.0}, learner.version)
+    for imp in stream[100:]:
+        learner.update(imp)
+    assert learner.served == "learned" and learner.switches == 2
+    assert max(learner.weights(), key=learner.weights().__getitem__) == "cf"
+
+
+def test_equally_good_arms_do_not_make_the_guard_switch() -> None:
+    # a vanishing step: the learned weights stay the prior's, nothing to choose between
+    learner = learn.Learner(LearnSettings(learning_rate=1e-9), PRIOR)
+    for imp in lists(300, seed=8, signal="trending"):
+        learner.update(imp)
+    assert learner.served == "learned" and learner.switches == 0
+
+
+def test_a_single_signal_arm_is_served_when_configured_and_best() -> None:
+    cfg = LearnSettings(learning_rate=1e-9, guard_arms=["trending", "cf"])
+    learner = learn.Learner(cfg, PRIOR)
+    for imp in lists(300, seed=9, signal="trending"):
+        learner.update(imp)
+    assert learner.served == "trending"
+    assert learn.weights_of(learner.state(), PRIOR)[0] == {
+        "cf": 0.0, "content": 0.0, "trending": 1.0, "llm": 0.0}
+    off = learn.Learner(LearnSettings(guard=False), PRIOR)
+    assert off.served == "learned" and off.arms == ["learned"]
+
+
+def test_the_guard_state_round_trips_through_json_and_resumes() -> None:
+    cfg = LearnSettings(learning_rate=0.02)
+    stream = lists(100, seed=10, signal="cf")
+    first = learn.Learner(cfg, PRIOR, STALE)
+    for imp in stream[:25]:  # mid-way through the evidence for a fallback
+        first.update(imp)
+    assert first.served == "learned" and first.guard["prior"]["vs_lists"] == 25
+    stored = json.loads(json.dumps(first.state()))  # what the table's changelog carries
+    restarted = learn.Learner(cfg, PRIOR, stored)
+    assert restarted.state() == first.state()
+    for imp in stream[25:]:
+        first.update(imp)
+        restarted.update(imp)
+    assert restarted.state() == first.state()  # same served arm, rewards, switches
+    assert restarted.served == first.served == "prior"
 
 
 def candidates(n: int) -> list[Candidate]:

@@ -51,6 +51,10 @@ def test_learned_blend_beats_the_fixed_one_when_a_signal_predicts_the_next_item(
     w = learned["learned"]
     assert w["prior"]["content"] == 0.95
     assert max(w["weights"], key=w["weights"].__getitem__) == "trending"
+    # the guard kept serving the learner: the configured weights never ranked better
+    assert w["served"] == "learned" and w["switches"] == 0
+    assert w["served_share"] == {"learned": 1.0} and w["weights"] == w["learned_weights"]
+    assert w["guard"]["learned"]["reward"] > w["guard"]["prior"]["reward"] + 0.1
     # one impression (a batch of up to k examples: early lists can be shorter) per judged
     # event, some slots explored
     assert w["version"] == online["events"]
@@ -65,8 +69,9 @@ def test_without_learning_or_exploration_learned_ranks_like_fixed() -> None:
     results, learned = run(waves(n_items=10), LearnSettings(epsilon=0.0, learning_rate=1e-12))
     fixed, online = results["fixed"], results["learned"]
     assert abs(online["hr"] - fixed["hr"]) * fixed["events"] <= 1.0 + 1e-9
-    assert learned["learned"]["explored"] == 0
-    results, _ = run(waves(n_items=10), LearnSettings(epsilon=0.0, learning_rate=0.5))
+    assert learned["learned"]["explored"] == 0 and learned["learned"]["switches"] == 0
+    results, _ = run(waves(n_items=10), LearnSettings(epsilon=0.0, learning_rate=0.5,
+                                                      guard=False))
     assert results["learned"]["hr"] > fixed["hr"] + 0.1  # while a real step learns
 
 
