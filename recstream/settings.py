@@ -262,6 +262,11 @@ class LearnSettings(BaseModel):
         default_factory=list, description="Single-signal weight vectors the guard also "
         "judges and may serve (judged on lists it did not choose, a single signal looks "
         "better than it is; EVALUATION.md). Env RECSTREAM_LEARN__GUARD_ARMS (JSON list).")
+    guard_start: Literal["learned", "prior"] = Field(
+        "learned", description="The arm served before any verdict: the learner (it ranks like "
+        "the prior until it has learned; the guard then falls back when it does worse) or "
+        "the prior (the learner must prove itself first; slower to adapt). "
+        "Env RECSTREAM_LEARN__GUARD_START.")
     guard_half_life: float = Field(500.0, gt=0, description="Half-life of the guard's "
                                    "running rewards, in impressions with a take.")
     guard_margin: float = Field(0.005, ge=0, description="How far above 0 the lower "

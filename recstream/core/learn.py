@@ -24,7 +24,8 @@ is the reciprocal rank of the taken item among the shown items that were not tak
 (:func:`list_reward`; impressions with no take, or only takes, say nothing and are skipped).
 Each arm keeps an exponentially decayed mean of that reward (half-life
 ``learn.guard_half_life`` informative impressions). The learner serves from the start
-(untrained, it ranks exactly like the prior). Another arm replaces the served one only when,
+(untrained, it ranks exactly like the prior; ``learn.guard_start`` = ``prior`` makes it
+prove itself first instead). Another arm replaces the served one only when,
 on at least ``learn.guard_min_impressions`` lists judged since the served arm began serving,
 the lower confidence bound (``learn.guard_z`` standard errors) of its paired reward lead
 exceeds ``learn.guard_margin`` (:meth:`Learner.lower_bound`); a switch restarts every
@@ -167,7 +168,8 @@ class Learner:
         stored_guard = st.get("guard") or {}
         self.guard = {a: _arm_stats(stored_guard.get(a)) for a in self.arms}
         served = st.get("served")
-        self.served = served if served in self.arms else LEARNED
+        self.served = served if served in self.arms else \
+            (cfg.guard_start if cfg.guard else LEARNED)
         self.switches = int(st.get("switches", 0))
         self.judged = int(st.get("judged", 0))
 

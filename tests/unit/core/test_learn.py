@@ -178,6 +178,11 @@ def test_a_single_signal_arm_is_served_when_configured_and_best() -> None:
         "cf": 0.0, "content": 0.0, "trending": 1.0, "llm": 0.0}
     off = learn.Learner(LearnSettings(guard=False), PRIOR)
     assert off.served == "learned" and off.arms == ["learned"]
+    strict = learn.Learner(LearnSettings(guard_start="prior"), PRIOR)
+    assert strict.served == "prior"
+    for imp in lists(300, seed=9, signal="content"):  # the learner must prove itself
+        strict.update(imp)
+    assert strict.served == "learned" and strict.switches == 1
 
 
 def test_the_guard_state_round_trips_through_json_and_resumes() -> None:
