@@ -116,9 +116,10 @@ def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalVie
 
 
 def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) -> list[str]:
-    """The k terms of the item that weigh most in the user's vector."""
-    both = {t: u[t] for t in item_terms if t in u}
-    return [t for t, _ in top_terms(both, k)]
+    """The k terms of the item that weigh most in the user's vector (ties by term, as
+    :func:`recstream.core.tfidf.top_terms`; an item has few terms, so a sort beats a heap)."""
+    both = sorted((-u[t], t) for t in item_terms if t in u)
+    return [t for _, t in both[:k]]
 
 
 def generate(user_id: str, profile: Profile, view: GlobalView,

@@ -325,7 +325,12 @@ def test_bad_events_are_dead_lettered_and_good_ones_flow(cluster, producer, read
           f"hypothesis seed {rng_seed}")
     assert len(reasons) == 14
     assert per_bad_s < per_good_s / 3, (per_bad_s, per_good_s)
-    assert good_rate_mixed > good_rate / 10, (good_rate_mixed, good_rate)
+    # Good events are not starved: spread one per `step` bad ones, they can flow no faster
+    # than the bad events between them are rejected (1 / (step · per bad + per good)); they
+    # must reach a third of that (a fixed share of the good-only rate would only measure how
+    # much cheaper a rejection is than a recommendation).
+    allowed = 1.0 / (step * per_bad_s + per_good_s)
+    assert good_rate_mixed > allowed / 3, (good_rate_mixed, allowed, good_rate)
 
 
 def test_produce_file_with_bad_lines_sends_nothing(kafka_broker: str, topic_prefix: str,
