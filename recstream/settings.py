@@ -305,11 +305,12 @@ class WorkerSettings(BaseModel):
         "none", description="Compression of every record the worker produces (internal "
         "topics, changelogs, recommendations); consumers decompress transparently. "
         "Env RECSTREAM_WORKER__PRODUCER_COMPRESSION.")
-    stage_batch: int = Field(64, ge=1, description="Most events the candidates stage takes "
-                             "at once: their scorer requests go out together and are awaited "
-                             "together, so one slow answer does not hold up every partition.")
-    stage_batch_wait_ms: float = Field(5.0, gt=0, description="Longest the candidates stage "
-                                       "waits to fill a batch.")
+    stage_batch: int = Field(64, ge=1, description="Most events the user, index and "
+                             "feedback agents take at once: a batch's scorer requests and "
+                             "publish acks are awaited together and each table key it touches "
+                             "is written once.")
+    stage_batch_wait_ms: float = Field(5.0, gt=0, description="Longest those agents wait "
+                                       "to fill a batch.")
     standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
                                   "partition kept warm on other workers for fast fail-over. "
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
