@@ -3,14 +3,18 @@
 In: clicks, purchases, ratings (raw bytes, key user id). Out: events (key: the user's
 pseudonym; user and event ids pseudonymised, the raw pair sealed, recstream.core.privacy),
 dead-letters (key: the input record's key). Table: event_ids (event_id -> {ts, src}: src is a
-keyed digest of the input record that first carried the id; another record with the same id
-is a duplicate and dropped, the same record again, a replay after a crash, goes on).
+keyed digest of the input record that first carried the id; any later record with a stored
+id, another one or the same one replayed, is a duplicate and dropped).
 Values arrive as raw bytes (no Faust deserialiser), so invalid UTF-8 or JSON reaches
-:func:`parse` and is dead-lettered instead of failing inside the consumer.
+:func:`parse` and is dead-lettered instead of failing inside the consumer. Records are taken
+in batches (``worker.stage_batch`` within ``worker.stage_batch_wait_ms``); a batch is
+acknowledged only after the broker has every event and dead letter it produced, and an event
+id is stored only after its event is on ``events`` (recstream.core.process.input_duplicate).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -19,7 +23,7 @@ from typing import Any
 from recstream.core.events import Invalid, parse, worker_limits
 from recstream.core.privacy import pseudonym, pseudonymise_event
 from recstream.core.process import input_duplicate
-from streams.app import Pipeline
+from streams.app import Pipeline, scope_to
 from streams.metrics import trace
 
 log = logging.getLogger(__name__)
@@ -56,38 +60,58 @@ def register(p: Pipeline) -> None:
                 barrier["started"] = started
         return item_id in p.view.catalogue
 
+    async def clean_one(ev: Any, forwarded: set[str]
+                        ) -> tuple[Any, tuple[Any, str, dict[str, Any]] | None]:
+        """Validate one input record: the send future of its output (an event or a dead
+        letter; None for a dropped duplicate) and, for a forwarded event, the ``event_ids``
+        entry to store once the broker has it. ``forwarded``: event ids this batch already
+        forwarded (not stored yet)."""
+        msg, received = ev.message, time.time()
+        try:
+            try:
+                event = parse(ev.value, kinds[msg.topic], worker_limits(w, received))
+            except Invalid:
+                raise
+            except Exception as e:  # a parser bug must not stop the stream either
+                log.exception("unprocessable topic=%s partition=%s offset=%s", msg.topic,
+                              msg.partition, msg.offset)
+                raise Invalid("unprocessable", type(e).__name__) from None
+            if not await known_item(event["item_id"], msg.timestamp or None):
+                raise Invalid("unknown_item", event["item_id"])
+        except Invalid as bad:
+            p.metrics.dead_letter(bad.reason)
+            return await p.dead_letters.send(key=msg.key, value=dead_letter(
+                bad, msg, ev.value, w.max_event_bytes)), None
+        # privacy: from here on (tables, topics, logs) only pseudonyms; raw ids sealed
+        event = pseudonymise_event(p.privacy_key, event)
+        src = pseudonym(p.privacy_key, f"{msg.topic}/{msg.partition}/{msg.offset}", "input")
+        scope_to(ev)  # the event_ids table is read in this record's partition
+        if event["event_id"] in forwarded or input_duplicate(p.event_ids.get(event["event_id"]),
+                                                               src):
+            p.metrics.event("clean", "duplicate")
+            log.debug("duplicate event_id=%s", event["event_id"])
+            return None, None
+        p.metrics.event("clean")
+        forwarded.add(event["event_id"])
+        sent = await p.events.send(key=event["user_id"], value={**event, **trace(msg, received)})
+        return sent, (ev, event["event_id"], {"ts": event["ts"], "src": src})
+
     @p.app.agent(p.raw_events, name="clean")
     async def clean_events(stream):  # type: ignore[no-untyped-def]
         await p.replica.ready.wait()
-        async for ev in stream.events():
-            msg, received = ev.message, time.time()
-            try:
-                try:
-                    event = parse(ev.value, kinds[msg.topic], worker_limits(w, received))
-                except Invalid:
-                    raise
-                except Exception as e:  # a parser bug must not stop the stream either
-                    log.exception("unprocessable topic=%s partition=%s offset=%s", msg.topic,
-                                  msg.partition, msg.offset)
-                    raise Invalid("unprocessable", type(e).__name__) from None
-                if not await known_item(event["item_id"], msg.timestamp or None):
-                    raise Invalid("unknown_item", event["item_id"])
-            except Invalid as bad:
-                p.metrics.dead_letter(bad.reason)
-                await p.dead_letters.send(key=msg.key,
-                                          value=dead_letter(bad, msg, ev.value, w.max_event_bytes))
-                continue
-            # privacy: from here on (tables, topics, logs) only pseudonyms; raw ids sealed
-            event = pseudonymise_event(p.privacy_key, event)
-            # a crash can store the id without the send reaching `events`: the replayed
-            # record is forwarded again (the profile stage's applied ids make it a no-op)
-            src = pseudonym(p.privacy_key, f"{msg.topic}/{msg.partition}/{msg.offset}", "input")
-            stored = p.event_ids.get(event["event_id"])
-            if input_duplicate(stored, src):
-                p.metrics.event("clean", "duplicate")
-                log.debug("duplicate event_id=%s", event["event_id"])
-                continue
-            if stored is None:
-                p.event_ids[event["event_id"]] = {"ts": event["ts"], "src": src}
-            p.metrics.event("clean")
-            await p.events.send(key=event["user_id"], value={**event, **trace(msg, received)})
+        async for batch in stream.take_events(w.stage_batch,
+                                              within=w.stage_batch_wait_ms / 1e3):
+            forwarded: set[str] = set()
+            done = [await clean_one(ev, forwarded) for ev in batch]
+            # the batch is acknowledged (when the next one is taken) only once the broker has
+            # every output: a send that fails raises here instead of being committed past
+            await asyncio.gather(*(f for f, _ in done if f is not None))
+            # an id is stored only for an event the broker has: a crash before this line
+            # forwards the batch again on replay (the profile's applied ids absorb a copy
+            # that close), a replay after it is dropped
+            for _, entry in done:
+                if entry is not None:
+                    ev, event_id, value = entry
+                    scope_to(ev)
+                    if p.event_ids.get(event_id) is None:
+                        p.event_ids[event_id] = value

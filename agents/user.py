@@ -25,13 +25,16 @@ user is erased, then the rest go on, so erasure keeps its place in the user's or
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from agents import candidates, profile, rank
 from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
-from streams.app import Pipeline, scope_to
+from streams.app import Pipeline, owns, scope_to
+
+log = logging.getLogger(__name__)
 
 
 def register(p: Pipeline) -> None:
@@ -60,7 +63,16 @@ def register(p: Pipeline) -> None:
                     f[2] = candidates.find(p, f[0].value["user_id"], f[1], cache)
         llms = await asyncio.gather(*(llm_fields(p, ev.value["user_id"], side, c.items)
                                       for ev, _, c, side in found))
-        sent = await profile.flush(p, dirty)
+        lost = {ev.message.partition for ev in events if not owns(p.app, ev)}
+        if lost:  # revoked while we waited: its new owner replays them; redo the rest
+            log.warning("partitions %s revoked during a batch: %d of its events left to "
+                        "their new owner", sorted(lost), sum(
+                            ev.message.partition in lost for ev in events))
+            kept = [ev for ev in events if ev.message.partition not in lost]
+            if kept:
+                await run(kept)
+            return
+        sent = await profile.flush(p, dirty)  # no await between the check and the writes
         published: dict[str, list[list[str]]] = {}
         ranked: list[rank.Ranked] = []
         for (ev, prof, cands, _), llm in zip(found, llms, strict=True):

@@ -95,6 +95,15 @@ def scope_to(event: Any) -> None:
     _current_event.set(weakref.ref(event))
 
 
+def owns(app: faust.App, event: Any) -> bool:
+    """Whether this worker still holds ``event``'s partition: a batch that awaited (the
+    scorer, the broker) may find it revoked by a rebalance, and its new owner then replays
+    the batch from the committed offset; writing the batch's state here as well would race
+    that owner's writes in the changelog (a stale profile written last wins)."""
+    msg = event.message
+    return (msg.topic, msg.partition) in app.consumer.assignment()
+
+
 def privacy_key(settings: Settings) -> bytes:
     """``privacy.key`` (or the key file's) bytes; raises
     :class:`recstream.core.privacy.MissingKey` when none is configured."""

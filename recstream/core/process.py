@@ -73,16 +73,15 @@ def apply_once(profile: Profile, event: Mapping[str, Any], item: CatalogueItem |
 
 
 def input_duplicate(stored: Any, source: str) -> bool:
-    """Whether the clean stage drops an event as a duplicate: its id was stored before
-    (``stored``: the ``event_ids`` entry, None if none) by a *different* input record.
-    ``source`` names the input record (topic, partition, offset). The same record again
-    is a replay after a crash, which may have stored the id without forwarding the event:
-    it goes on, and the profile stage's applied ids make it a no-op if it was applied."""
-    if stored is None:
-        return False
-    if isinstance(stored, Mapping):
-        return stored.get("src") != source
-    return True  # an entry from before sources were kept (a bare timestamp)
+    """Whether the clean stage drops an event as a duplicate: its id is stored
+    (``stored``: the ``event_ids`` entry, None if none). The clean stage stores an id only
+    once the broker has acknowledged the event it forwarded, so a stored id means the event
+    is on ``events`` already, whether this is another record with the same id or the same
+    input record (``source``: topic, partition, offset) replayed after a crash or a seek
+    back. (Forwarding such a replay again put the event on ``events`` at a new offset; once
+    it was more than ``profile.applied_ids`` events back, the profile applied it twice.)"""
+    del source  # kept in the entry as provenance; either way it is a duplicate
+    return stored is not None
 
 
 #: field of a stored latest recommendation (agents/rank.py) holding the user's last

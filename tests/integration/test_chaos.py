@@ -45,6 +45,7 @@ from recstream.core.privacy import event_pseudonym, pseudonym
 from recstream.settings import Settings
 
 EVENTS = int(os.environ.get("RECSTREAM_CHAOS_EVENTS", "1500"))
+RATE = float(os.environ.get("RECSTREAM_CHAOS_RATE", "150"))  # input records/s while replaying
 KILLS = 10
 FINAL_WAIT_S = 240  # at most this long after the replay for the last recommendations
 IDLE_S = 45  # ... and fail sooner when none came for this long (the pipeline stopped)
@@ -159,7 +160,7 @@ def test_chaos_kills_and_broker_restart_leave_profiles_exact(
 
     producer = sup.Producer(bootstrap, topic_prefix)
     paused, sent_all = threading.Event(), threading.Event()
-    send_s = max(60.0, len(stream) / 30.0)  # paced so that the kills fall during the replay
+    send_s = max(60.0, len(stream) / RATE)  # paced so that the kills fall during the replay
 
     def produce() -> None:
         p = sup.Producer(bootstrap, topic_prefix)
