@@ -252,7 +252,8 @@ class LearnSettings(BaseModel):
                            "offline an explored item displaces a greedy one (prequential "
                            "HR@10, EVALUATION.md: eps 0.02 and 0.05 cost 3-10 events of "
                            "2,027 / 4,953 and put the learned default below the best fixed "
-                           "variant). Opt-in for online discovery of under-weighted signals. "
+                           "variant on at least one dataset). Opt-in for online discovery "
+                           "of under-weighted signals. "
                            "Env RECSTREAM_LEARN__EPSILON.")
     learning_rate: float = Field(0.05, gt=0, description="SGD step of the online logistic "
                                  "regression. Env RECSTREAM_LEARN__LEARNING_RATE.")
