@@ -11,7 +11,7 @@ from recstream.core import learn
 from recstream.core.candidates import Candidate
 from recstream.core.feedback import FeedbackJoin
 from recstream.core.rank import blend
-from recstream.settings import FeedbackSettings, LearnSettings, VariantSettings
+from recstream.settings import ABSettings, FeedbackSettings, LearnSettings, VariantSettings
 
 PRIOR = {"cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3}
 
@@ -281,6 +281,20 @@ def test_feedback_join_labels_each_shown_item() -> None:
     # features centred on the list: cf − 0.65; content equal for all shown items → 0
     assert [(y, round(x["cf"], 6), x["content"]) for x, y in join.examples] == [
         (1, 0.35, 0.0), (0, 0.15, 0.0), (1, -0.05, 0.0), (0, -0.45, 0.0)]  # A, B, C, D
+
+
+def test_the_production_variant_learns_without_exploring_by_default() -> None:
+    """Defaults (EVALUATION.md, "The default: learned, ε 0"): the one A/B variant blends with
+    the learned weights, and its list is the greedy one, no slot explored."""
+    cfg = LearnSettings()
+    (variant,) = ABSettings().variants
+    assert learn.is_learned(variant, cfg)
+    greedy = [i["item_id"] for i in blend(candidates(40), PRIOR, 10)]
+    for trigger in (f"t{n}" for n in range(20)):  # 200 slots: ε 0.05 would explore ~10
+        out = blend(candidates(40), PRIOR, 10, epsilon=cfg.epsilon,
+                    rng=learn.exploration_rng(cfg.seed, trigger))
+        assert not any(i.get("explore") for i in out)
+        assert [i["item_id"] for i in out] == greedy
 
 
 def test_which_variants_learn() -> None:
