@@ -41,7 +41,7 @@ def test_json_document_shape(dataset: str, protocol: str) -> None:
     assert set(doc["results"]["hybrid_llm"]) == {"unavailable"}
     skip = {"hybrid_llm"} | ({"learned"} if not streaming else set())
     if streaming:
-        assert list(doc["learned"]) == ["learned"]  # default learns only with learn.enabled
+        assert list(doc["learned"]) == ["learned", "default"]  # learn.enabled by default
         assert doc["learned"]["learned"]["version"] == doc["results"]["learned"]["events"]
     else:
         assert set(doc["results"]["learned"]) == {"unavailable"}
