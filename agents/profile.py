@@ -25,7 +25,7 @@ from recstream.core.process import (
 )
 from recstream.core.tfidf import Profile, ProfileChange
 from recstream.core.view import make_sketch, user_vector
-from streams.app import Pipeline, scope_to
+from streams.app import Pipeline, scope_to, write_through
 from streams.erasure import purge_partition
 
 #: most index updates in one index-updates record (~60 bytes each)
@@ -74,12 +74,13 @@ def apply(p: Pipeline, dirty: Dirty, ev: Any) -> tuple[Profile, ProfileChange | 
 
 async def flush(p: Pipeline, dirty: Dirty) -> list[Any]:
     """Write the batch's profiles (one table write per user) and send its index updates and
-    sketches; returns the send futures, for the caller to await before acknowledging."""
+    sketches; returns the send futures (the profiles' changelog records included), for the
+    caller to await before acknowledging."""
     rc = p.settings.recommend
     sent = []
     for user, (ev, profile) in dirty.profiles.items():
         scope_to(ev)  # the write goes to the user's partition
-        p.profiles[user] = profile.to_dict()
+        sent.append(await write_through(p.profiles, user, profile.to_dict()))
     for part, batch in batch_by_partition(dirty.index, p.names.partitions).items():
         for i in range(0, len(batch), INDEX_MESSAGE_UPDATES):  # records stay well under 1 MB
             chunk = batch[i:i + INDEX_MESSAGE_UPDATES]

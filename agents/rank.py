@@ -26,7 +26,7 @@ from recstream.core.diversity import ranked_list, variant_lambda
 from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
 from recstream.core.privacy import SEALED, raw_ids
 from recstream.core.process import PUBLISHED, published_before, remember_published
-from streams.app import Pipeline, owns, scope_to
+from streams.app import Pipeline, owns, scope_to, write_through
 
 
 @dataclass
@@ -105,11 +105,13 @@ async def publish(p: Pipeline, ranked: list[Ranked],
     for r in ranked:
         latest[r.user] = r
         p.metrics.published(r.record, r.trigger)
+    written = []
     for user, r in latest.items():
         if not owns(p.app, r.ev):  # revoked while the acks came: the new owner's to write
             continue
         scope_to(r.ev)  # the write goes to the user's partition
         # stored form: pseudonyms + sealed ids (streams/web.py restores the producer's)
-        p.latest[user] = {**r.record, "user_id": user,
-                          "trigger_event_id": r.trigger["event_id"],
-                          SEALED: r.trigger.get(SEALED), PUBLISHED: published[user]}
+        written.append(await write_through(p.latest, user, {
+            **r.record, "user_id": user, "trigger_event_id": r.trigger["event_id"],
+            SEALED: r.trigger.get(SEALED), PUBLISHED: published[user]}))
+    await asyncio.gather(*written)  # in the changelog before the batch is acknowledged
