@@ -46,6 +46,11 @@ def register(p: Pipeline) -> None:
 
     async def run(events: list[Any]) -> None:
         """Steps 1–3 for ``events`` (no forget request among them)."""
+        generation = p.app.rebalancing_count
+        if p.app.rebalancing:
+            log.warning("batch of %d events taken during a rebalance: left to be read again",
+                        len(events))
+            return
         dirty, cache = profile.Dirty(), ViewCache(p.view)
         found = []
         for ev in events:
@@ -63,6 +68,14 @@ def register(p: Pipeline) -> None:
                     f[2] = candidates.find(p, f[0].value["user_id"], f[1], cache)
         llms = await asyncio.gather(*(llm_fields(p, ev.value["user_id"], side, c.items)
                                       for ev, _, c, side in found))
+        if p.app.rebalancing or p.app.rebalancing_count != generation:
+            # a rebalance began during the batch (eager: every partition was revoked, and
+            # one assigned again may have been read before its table recovered): write
+            # nothing; after the rebalance each partition is read again from its committed
+            # offset, so these events come back to whoever owns them now
+            log.warning("rebalance during a batch: %d events left to be read again",
+                        len(events))
+            return
         lost = {ev.message.partition for ev in events if not owns(p.app, ev)}
         if lost:  # revoked while we waited: its new owner replays them; redo the rest
             log.warning("partitions %s revoked during a batch: %d of its events left to "
