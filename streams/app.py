@@ -107,12 +107,12 @@ async def write_through(table: Any, key: Any, value: Any) -> Any:
     restored a stale profile and never replayed the events (the 50,000-event chaos run: n 23
     for 108 events). Awaiting the buffer instead halved the throughput (every agent waited
     for every other's queued records)."""
-    fut = await table.changelog_topic.send(
-        key=key, value=value, partition=table.partition_for_key(key),
+    partition = table.partition_for_key(key)
+    table.data[key] = value  # readers (HTTP) see it now, before any await
+    return await table.changelog_topic.send(
+        key=key, value=value, partition=partition,
         key_serializer=table.key_serializer, value_serializer=table.value_serializer,
         callback=table._on_changelog_sent)  # keeps RocksDB's persisted changelog offset
-    table.data[key] = value
-    return fut
 
 
 def owns(app: faust.App, event: Any) -> bool:

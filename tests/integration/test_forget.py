@@ -148,7 +148,13 @@ def test_forget_erases_a_user_everywhere_it_was_stored(cluster, producer, reader
     assert all(r.value["user_id"] == RAW for r in published)  # the contract keeps raw ids
     assert {r.value["trigger_event_id"] for r in published} == {e["event_id"] for e in mine}
 
-    status, body = worker.get(f"/recommendations/{RAW}")  # GET: no token needed
+    # GET: no token needed; the latest table is written right after the broker acks the
+    # record, so a reader of the topic can be a moment ahead of it
+    deadline = time.monotonic() + 10
+    status, body = worker.get(f"/recommendations/{RAW}")
+    while status != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status, body = worker.get(f"/recommendations/{RAW}")
     assert status == 200 and body["user_id"] == RAW
     assert body["trigger_event_id"] in {e["event_id"] for e in mine}
 
