@@ -313,8 +313,8 @@ class WorkerSettings(BaseModel):
         "none", description="Compression of every record the worker produces (internal "
         "topics, changelogs, recommendations); consumers decompress transparently. "
         "Env RECSTREAM_WORKER__PRODUCER_COMPRESSION.")
-    stage_batch: int = Field(64, ge=1, description="Most events the user, index and "
-                             "feedback agents take at once: a batch's scorer requests and "
+    stage_batch: int = Field(64, ge=1, description="Most events the clean, user, index "
+                             "and feedback agents take at once: a batch's scorer requests and "
                              "publish acks are awaited together and each table key it touches "
                              "is written once.")
     stage_batch_wait_ms: float = Field(5.0, gt=0, description="Longest those agents wait "
