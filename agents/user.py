@@ -16,7 +16,9 @@ is its own batch):
 3. write each touched profile once and send the batch's index updates and sketches
    (profile.flush), then rank and publish every event's record, wait for the broker's acks,
    and write each user's latest record once (agents/rank.py);
-4. acknowledge the batch (Faust's take_events acks it when the next batch is taken).
+4. acknowledge the batch (Faust's take_events acks it when the next batch is taken); a
+   batch given up on because a rebalance began is left unacknowledged
+   (streams.offsets.leave_unacked) and read again.
 
 A forget request in a batch splits it: the events before it are finished first, then the
 user is erased, then the rest go on, so erasure keeps its place in the user's order.
@@ -33,6 +35,7 @@ from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
 from streams.app import Pipeline, owns, scope_to
+from streams.offsets import leave_unacked
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ def register(p: Pipeline) -> None:
         if p.app.rebalancing:
             log.warning("batch of %d events taken during a rebalance: left to be read again",
                         len(events))
+            leave_unacked(p.app, events)
             return
         dirty, cache = profile.Dirty(), ViewCache(p.view)
         found = []
@@ -75,12 +79,14 @@ def register(p: Pipeline) -> None:
             # offset, so these events come back to whoever owns them now
             log.warning("rebalance during a batch: %d events left to be read again",
                         len(events))
+            leave_unacked(p.app, events)
             return
         lost = {ev.message.partition for ev in events if not owns(p.app, ev)}
         if lost:  # revoked while we waited: its new owner replays them; redo the rest
             log.warning("partitions %s revoked during a batch: %d of its events left to "
                         "their new owner", sorted(lost), sum(
                             ev.message.partition in lost for ev in events))
+            leave_unacked(p.app, [ev for ev in events if ev.message.partition in lost])
             kept = [ev for ev in events if ev.message.partition not in lost]
             if kept:
                 await run(kept)

@@ -36,6 +36,7 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from faust.types.tuples import ack_lock
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,26 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 if tp in assigned and tp in self._commit_base:
                     self._commit_base[tp] = offset
         return ok
+
+
+def leave_unacked(app: Any, events: Iterable[Any]) -> None:
+    """Never acknowledge ``events``: a batch that an agent gave up on (a rebalance began while
+    it ran) is left to be read again from the committed offset.
+
+    ``take_events`` acknowledges every event of a batch once the agent asks for the next one,
+    processed or not. After an eager rebalance the consumer's acked offsets are cleared on
+    revoke, so those late acks were the only ones left for the partition when it came back:
+    the guard then committed past events that no stage had applied, and the re-fetched
+    copies were dropped as already read (the 50,000-event chaos run: users whose final
+    profiles missed a whole batch of their events). Marked acked here, Faust's ``ack`` is a
+    no-op for them; the commit stops at the first of them until a re-fetched copy is
+    processed (re-fetched after the rebalance's seek, or by the guard's seek-back)."""
+    consumer = app.consumer
+    for ev in events:
+        msg = ev.message
+        with ack_lock:
+            msg.acked = True
+        consumer._unacked_messages.discard(msg)
 
 
 class GuardedTransport(faust_aiokafka.Transport):

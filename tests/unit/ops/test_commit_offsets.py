@@ -94,3 +94,36 @@ def test_after_a_seek_records_above_the_base_wait_for_it() -> None:
     assert passes(55) and passes(56)
     state._awaiting[("events", 0)] = (60, time.monotonic() - 60)  # base 60 never came
     assert passes(61)
+
+
+def test_a_batch_left_unacked_is_never_committed() -> None:
+    # take_events acks every event of a batch when the next is taken, processed or not; a
+    # batch given up on in a rebalance must not count, or the commit passes events no stage
+    # applied (after revoke, those late acks were all the partition had)
+    from types import SimpleNamespace
+
+    from faust.types import TP
+    from faust.types.tuples import ConsumerMessage
+
+    from streams.offsets import leave_unacked
+
+    app = faust.App("guard-unacked", broker="kafka://localhost:9", autodiscover=False)
+    install(app)
+    app.topics._acking_topics.add("events")
+    consumer = app.consumer
+    tp = TP("events", 0)
+
+    def message(offset: int) -> ConsumerMessage:
+        msg = ConsumerMessage("events", 0, offset, 0.0, 0, [], b"k", b"v", None, 1, 1, tp)
+        msg.refcount = 1
+        consumer._unacked_messages.add(msg)
+        return msg
+
+    given_up, done = [message(o) for o in (50, 51)], message(52)
+    leave_unacked(app, [SimpleNamespace(message=m) for m in given_up])
+    assert not any(m.ack(consumer) for m in given_up)  # Faust's ack is a no-op for them
+    assert done.ack(consumer)
+    assert list(consumer._acked[tp]) == [52]
+    assert set(consumer._unacked_messages) == set()  # nothing waits on them either
+    consumer._commit_base[tp] = 50
+    assert consumer._new_offset(tp) is None  # 50 and 51 are read again before any commit
