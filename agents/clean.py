@@ -23,7 +23,7 @@ from typing import Any
 from recstream.core.events import Invalid, parse, worker_limits
 from recstream.core.privacy import pseudonym, pseudonymise_event
 from recstream.core.process import input_duplicate
-from streams.app import Pipeline, scope_to
+from streams.app import Pipeline, batches, scope_to
 from streams.metrics import trace
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,7 @@ def register(p: Pipeline) -> None:
     @p.app.agent(p.raw_events, name="clean")
     async def clean_events(stream):  # type: ignore[no-untyped-def]
         await p.replica.ready.wait()
-        async for batch in stream.take_events(w.stage_batch,
-                                              within=w.stage_batch_wait_ms / 1e3):
+        async for batch in batches(stream, w):
             forwarded: set[str] = set()
             done = [await clean_one(ev, forwarded) for ev in batch]
             # the batch is acknowledged (when the next one is taken) only once the broker has

@@ -34,7 +34,7 @@ from agents import candidates, profile, rank
 from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
-from streams.app import Pipeline, owns, scope_to
+from streams.app import Pipeline, batches, owns, scope_to
 from streams.offsets import leave_unacked
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,7 @@ def register(p: Pipeline) -> None:
     @p.app.agent(source, name="user")
     async def process_users(stream):  # type: ignore[no-untyped-def]
         await p.replica.ready.wait()  # global view caught up before the first event
-        async for batch in stream.take_events(wc.stage_batch,
-                                              within=wc.stage_batch_wait_ms / 1e3):
+        async for batch in batches(stream, wc):
             run_start = 0
             for i, ev in enumerate(batch):
                 if ev.message.topic == p.names.forget:

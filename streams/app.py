@@ -15,7 +15,7 @@ from faust.streams import _current_event
 
 from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
-from recstream.settings import Settings
+from recstream.settings import Settings, WorkerSettings
 from streams.metrics import PipelineMetrics
 from streams.offsets import install as install_commit_guard
 from streams.replica import Replica
@@ -113,6 +113,13 @@ async def write_through(table: Any, key: Any, value: Any) -> Any:
         key=key, value=value, partition=partition,
         key_serializer=table.key_serializer, value_serializer=table.value_serializer,
         callback=table._on_changelog_sent)  # keeps RocksDB's persisted changelog offset
+
+
+def batches(stream: Any, worker: WorkerSettings) -> Any:
+    """The stream's events in batches of up to ``worker.stage_batch``, each closed after
+    ``worker.stage_batch_wait_ms`` (under a backlog batches fill; at a trickle an event is
+    its own batch). Faust acknowledges a batch when the agent asks for the next one."""
+    return stream.take_events(worker.stage_batch, within=worker.stage_batch_wait_ms / 1e3)
 
 
 def owns(app: faust.App, event: Any) -> bool:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from agents.feedback import WriteBack
 from streams.app import scope_to
+from streams.writeback import WriteBack
 
 
 class Event:  # stands in for a Faust event (the partition scope of a write)
