@@ -1,4 +1,4 @@
-"""The feedback agent's view of its table (agents/feedback.py WriteBack): a batch's writes
+"""A table seen through a batch (streams/writeback.py WriteBack): a batch's writes
 reach the table once, and decoded values are reused between batches until a rebalance."""
 
 from __future__ import annotations
