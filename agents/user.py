@@ -18,7 +18,9 @@ is its own batch):
    and write each user's latest record once (agents/rank.py);
 4. acknowledge the batch (Faust's take_events acks it when the next batch is taken); a
    batch given up on because a rebalance began is left unacknowledged
-   (streams.offsets.leave_unacked) and read again.
+   (streams.offsets.leave_unacked) and read again, and so are the events fetched before the
+   rebalance that were already waiting in the next batch (streams.offsets.current_generation):
+   a user's events are applied in input order, never a later one before an earlier one.
 
 A forget request in a batch splits it: the events before it are finished first, then the
 user is erased, then the rest go on, so erasure keeps its place in the user's order.
@@ -35,7 +37,7 @@ from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
 from streams.app import Pipeline, batches, owns, scope_to
-from streams.offsets import leave_unacked
+from streams.offsets import current_generation, leave_unacked
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,8 @@ def register(p: Pipeline) -> None:
     @p.app.agent(source, name="user")
     async def process_users(stream):  # type: ignore[no-untyped-def]
         await p.replica.ready.wait()  # global view caught up before the first event
-        async for batch in batches(stream, wc):
+        async for taken in batches(stream, wc):
+            batch = current_generation(p.app, taken)  # in order after a rebalance
             run_start = 0
             for i, ev in enumerate(batch):
                 if ev.message.topic == p.names.forget:

@@ -127,3 +127,26 @@ def test_a_batch_left_unacked_is_never_committed() -> None:
     assert set(consumer._unacked_messages) == set()  # nothing waits on them either
     consumer._commit_base[tp] = 50
     assert consumer._new_offset(tp) is None  # 50 and 51 are read again before any commit
+
+
+def test_events_fetched_before_a_rebalance_are_left_to_be_read_again() -> None:
+    # a batch was given up on in a rebalance; the next batch still holds records fetched
+    # before it: applied now, they would overtake the given-up ones (which the profile would
+    # then skip as at or below its last applied offset)
+    from types import SimpleNamespace
+
+    from streams.offsets import current_generation
+
+    def ev(offset: int, gen: int) -> SimpleNamespace:
+        return SimpleNamespace(message=SimpleNamespace(offset=offset, generation_id=gen,
+                                                       acked=False))
+
+    unacked: set[int] = set()
+    app = SimpleNamespace(consumer_generation_id=7, consumer=SimpleNamespace(
+        _unacked_messages=SimpleNamespace(discard=lambda m: unacked.add(m.offset))))
+    batch = [ev(50, 6), ev(51, 6), ev(40, 7), ev(41, 7)]
+    kept = current_generation(app, batch)
+    assert [e.message.offset for e in kept] == [40, 41]
+    assert batch[0].message.acked and batch[1].message.acked  # Faust will not ack them
+    assert unacked == {50, 51} and not kept[0].message.acked
+    assert current_generation(app, kept) is kept  # nothing stale: the batch as it is
