@@ -10,7 +10,8 @@ pseudonym: the impression's producer ids are pseudonymised like the clean stage 
 in: forget (erasure requests), which delete the user's pending state here. With learn.enabled, the
 training examples of impressions made final go to ``<app id>-learn-examples`` (agents/learn.py).
 Records are taken in batches (``worker.stage_batch`` within ``worker.stage_batch_wait_ms``) and
-the table is written once per touched key per batch (:class:`WriteBack`).
+the table is written once per touched key per batch (:class:`streams.writeback.WriteBack`,
+which also keeps recently used entries decoded between batches).
 """
 
 from __future__ import annotations
