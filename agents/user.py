@@ -37,7 +37,7 @@ from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
 from streams.app import Pipeline, batches, owns, scope_to
-from streams.offsets import current_generation, leave_unacked
+from streams.offsets import applied, current_generation, in_order, leave_unacked
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ def register(p: Pipeline) -> None:
 
     async def run(events: list[Any]) -> None:
         """Steps 1–3 for ``events`` (no forget request among them)."""
+        events = current_generation(p.app, events)  # a rebalance may have ended since
+        if not events:
+            return
         generation = p.app.rebalancing_count
         if p.app.rebalancing:
             log.warning("batch of %d events taken during a rebalance: left to be read again",
@@ -108,12 +111,14 @@ def register(p: Pipeline) -> None:
                 ranked.append(r)
         await rank.publish(p, ranked, published)
         await asyncio.gather(*sent)  # index updates and sketches reached the broker too
+        applied(p.app, events)
 
     @p.app.agent(source, name="user")
     async def process_users(stream):  # type: ignore[no-untyped-def]
         await p.replica.ready.wait()  # global view caught up before the first event
         async for taken in batches(stream, wc):
-            batch = current_generation(p.app, taken)  # in order after a rebalance
+            # in each partition's offset order, also after a rebalance or a skipped record
+            batch = in_order(p.app, current_generation(p.app, taken))
             run_start = 0
             for i, ev in enumerate(batch):
                 if ev.message.topic == p.names.forget:
@@ -121,6 +126,7 @@ def register(p: Pipeline) -> None:
                         await run(batch[run_start:i])
                     scope_to(ev)
                     await profile.forget_user(p, ev.value, ev.message.partition)
+                    applied(p.app, [ev])
                     run_start = i + 1
             if run_start < len(batch):
                 await run(batch[run_start:])

@@ -150,3 +150,34 @@ def test_events_fetched_before_a_rebalance_are_left_to_be_read_again() -> None:
     assert batch[0].message.acked and batch[1].message.acked  # Faust will not ack them
     assert unacked == {50, 51} and not kept[0].message.acked
     assert current_generation(app, kept) is kept  # nothing stale: the batch as it is
+
+
+def test_the_in_order_gate_holds_records_after_a_gap_and_seeks_back() -> None:
+    # the profile skips an event at or below its last applied offset, so a partition's
+    # events must be applied in offset order: after a gap (a record skipped, a batch given up
+    # on) later records wait, unacknowledged, and the partition is read again from the gap
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    app = faust.App("guard-gate", broker="kafka://localhost:9", autodiscover=False)
+    install(app)
+    consumer = app.consumer
+    tp, other = TP("events", 0), TP("events", 1)
+    consumer._set_base(tp, 10)
+
+    def evs(*offsets: int, t: TP = tp) -> list[SimpleNamespace]:
+        return [SimpleNamespace(message=SimpleNamespace(tp=t, offset=o)) for o in offsets]
+
+    admitted, held = consumer.gate(evs(10, 11, 13, 14) + evs(3, t=other))
+    assert [e.message.offset for e in admitted] == [10, 11, 3]  # no base known yet for 1
+    assert [e.message.offset for e in held] == [13, 14]
+    assert consumer._reread == {tp: 12}  # sought back at the next commit
+    consumer.advance(admitted)
+    assert consumer._frontier[tp] == 12
+    admitted, held = consumer.gate(evs(8, 12, 13))  # a re-delivery passes; 12 fills the gap
+    assert [e.message.offset for e in admitted] == [8, 12, 13] and not held
+    consumer.advance(admitted[:1])  # applying 8 again does not move the frontier
+    assert consumer._frontier[tp] == 12
+    consumer._set_base(tp, 40)  # a new assignment: the base from the broker
+    assert consumer._frontier[tp] == 40 and tp not in consumer._reread
