@@ -283,6 +283,13 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             tp, offset = self._reread.popitem()
             if tp not in self.assignment() or self._frontier.get(tp) != offset:
                 continue
+            start = (await self.earliest_offsets(tp)).get(tp)
+            if start is not None and offset < start:
+                # the gap is below the log start (retention deleted it): nothing there to
+                # wait for, the gate resumes from the first record that exists
+                log.warning("in-order gate: %s offsets %d..%d no longer exist; resuming "
+                            "at %d", tp, offset, int(start) - 1, int(start))
+                offset = self._frontier[tp] = int(start)
             await self.seek(tp, offset)
             self._rewind(tp, offset)
         await self._heal_stalls()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
 
 from streams.offsets import GuardedConsumer, ReadOffsets, head_gap, install, next_commit
@@ -181,3 +183,31 @@ def test_the_in_order_gate_holds_records_after_a_gap_and_seeks_back() -> None:
     assert consumer._frontier[tp] == 12
     consumer._set_base(tp, 40)  # a new assignment: the base from the broker
     assert consumer._frontier[tp] == 40 and tp not in consumer._reread
+
+
+def test_a_gap_below_the_log_start_moves_the_frontier_to_it() -> None:
+    # a group that was away longer than the topic's retention: its committed base no longer
+    # exists, and waiting for it would stall the partition for good
+    import asyncio
+    from types import SimpleNamespace
+
+    tp = ("events", 0)
+    seeks: list[tuple[Any, int]] = []
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        return {tp: 500}
+
+    async def seek(t: Any, offset: int) -> None:
+        seeks.append((t, offset))
+
+    async def no_stalls() -> None:
+        return None
+
+    state = SimpleNamespace(_reread={tp: 120}, _frontier={tp: 120}, assignment=lambda: {tp},
+                            earliest_offsets=earliest_offsets, seek=seek,
+                            _rewind=lambda t, o: None, _heal_stalls=no_stalls)
+    asyncio.run(GuardedConsumer._heal(state))  # type: ignore[arg-type]
+    assert seeks == [(tp, 500)] and state._frontier[tp] == 500
+    state._reread, state._frontier = {tp: 700}, {tp: 700}  # above the log start: as it is
+    asyncio.run(GuardedConsumer._heal(state))  # type: ignore[arg-type]
+    assert seeks[-1] == (tp, 700) and state._frontier[tp] == 700
