@@ -11,7 +11,7 @@ changelog holds (its RocksDB persisted changelog offsets, read before the restar
 Bounded: ``RECSTREAM_CHAOS_EVENTS`` events (default 5,000: a few minutes on the 2-core VM;
 the replay is paced at ``RECSTREAM_CHAOS_RATE`` records/s, at least over a minute, and the
 kills are spread across it). The issue's full 50,000 events
-(``RECSTREAM_CHAOS_EVENTS=50000 pytest tests/integration/test_chaos.py``) take 13-22
+(``RECSTREAM_CHAOS_EVENTS=50000 pytest tests/integration/test_chaos.py``) take 10-22
 minutes here, too long for every test run; BENCHMARKS.md lists those runs (the eighth
 passed, after seven that each found a defect). On failure the test prints where the events
 without a recommendation stopped (internal topics, the group's committed offsets against
