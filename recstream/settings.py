@@ -317,8 +317,10 @@ class WorkerSettings(BaseModel):
                              "and feedback agents take at once: a batch's scorer requests and "
                              "publish acks are awaited together and each table key it touches "
                              "is written once.")
-    stage_batch_wait_ms: float = Field(5.0, gt=0, description="Longest those agents wait "
-                                       "to fill a batch.")
+    stage_batch_wait_ms: float = Field(25.0, gt=0, description="Longest those agents wait "
+                                       "to fill a batch (25 ms sustains a paced 100 "
+                                       "events/s on 2 cores where 5 ms fell behind; "
+                                       "BENCHMARKS.md).")
     standby_replicas: int = Field(0, ge=0, description="Standby copies of each table "
                                   "partition kept warm on other workers for fast fail-over. "
                                   "Env RECSTREAM_WORKER__STANDBY_REPLICAS.")
