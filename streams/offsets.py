@@ -254,9 +254,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         for ev in events:
             tp, offset = ev.message.tp, ev.message.offset
             f = nxt.get(tp, self._frontier.get(tp))
-            if tp in gapped or (f is not None and offset > f):
+            if tp in gapped:
                 held.append(ev)
-                gapped.setdefault(tp, int(f) if f is not None else offset)
+                continue
+            if f is not None and offset > f:
+                held.append(ev)
+                gapped[tp] = f
                 continue
             admitted.append(ev)
             if f is not None:
