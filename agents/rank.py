@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from recstream.core import ab
 from recstream.core.candidates import Candidate
 from recstream.core.diversity import ranked_list, variant_lambda
@@ -91,18 +93,32 @@ def note(published: dict[str, list[list[str]]], r: Ranked, keep: int) -> None:
                                            r.variant, keep)
 
 
-async def publish(p: Pipeline, ranked: list[Ranked],
-                  published: dict[str, list[list[str]]]) -> None:
-    """Send the batch's records, wait for the broker to have all of them, then note them in
-    the latest_recommendations table (one write per user): a crash in between repeats a
+async def publish(p: Pipeline, ranked: list[Ranked], published: dict[str, list[list[str]]],
+                  events: list[Any], epochs: dict[int, int]) -> set[int]:
+    """Publish the batch's records, then note them in the latest_recommendations table (one
+    write per user). Returns the ``events`` partitions whose records were not published:
+    the caller leaves those events to be read again.
+
+    With a publisher (worker.transactional_publish) each partition's records and its input
+    offset past the batch go in one transaction (streams/publish.py), so a crash repeats
+    nothing a read-committed reader sees; ``epochs``: each partition's publisher epoch when
+    the batch began. Without one, the records go through Faust's producer and the batch
+    waits for the broker to have all of them: a crash before the table write repeats a
     record on replay instead of losing it."""
-    # keyed by the producer's id, on the pseudonym's partition: co-partitioned with events
-    # for the feedback join
-    sent = [await p.recommendations.send(key=r.record["user_id"], value=r.record,
-                                         partition=r.ev.message.partition) for r in ranked]
-    await asyncio.gather(*sent)
+    failed: set[int] = set()
+    if p.publisher is not None:
+        failed = await _publish_transactions(p, ranked, events, epochs)
+    else:
+        # keyed by the producer's id, on the pseudonym's partition: co-partitioned with
+        # events for the feedback join
+        sent = [await p.recommendations.send(key=r.record["user_id"], value=r.record,
+                                             partition=r.ev.message.partition)
+                for r in ranked]
+        await asyncio.gather(*sent)
     latest: dict[str, Ranked] = {}
     for r in ranked:
+        if r.ev.message.partition in failed:
+            continue
         latest[r.user] = r
         p.metrics.published(r.record, r.trigger)
     written = []
@@ -115,3 +131,27 @@ async def publish(p: Pipeline, ranked: list[Ranked],
             **r.record, "user_id": user, "trigger_event_id": r.trigger["event_id"],
             SEALED: r.trigger.get(SEALED), PUBLISHED: published[user]}))
     await asyncio.gather(*written)  # in the changelog before the batch is acknowledged
+    return failed
+
+
+async def _publish_transactions(p: Pipeline, ranked: list[Ranked], events: list[Any],
+                                epochs: dict[int, int]) -> set[int]:
+    """One transaction per ``events`` partition of the batch, concurrently: its records and
+    the offset after its last event (the batch holds each partition's events from the
+    in-order gate's frontier on, so every offset below is applied)."""
+    assert p.publisher is not None
+    nxt: dict[int, int] = {}
+    for ev in events:
+        msg = ev.message
+        if msg.topic == p.names.events:
+            nxt[msg.partition] = max(nxt.get(msg.partition, 0), msg.offset + 1)
+    records: dict[int, list[tuple[bytes, bytes]]] = {part: [] for part in nxt}
+    for r in ranked:
+        records.setdefault(r.ev.message.partition, []).append(
+            (str(r.record["user_id"]).encode(),
+             orjson.dumps(r.record, option=orjson.OPT_SERIALIZE_NUMPY)))
+    parts = sorted(nxt)
+    done = await asyncio.gather(*(p.publisher.publish(part, records[part], nxt[part],
+                                                      epochs.get(part, -1))
+                                  for part in parts))
+    return {part for part, ok in zip(parts, done, strict=True) if not ok}

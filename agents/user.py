@@ -55,6 +55,9 @@ def register(p: Pipeline) -> None:
         if not events:
             return
         generation = p.app.rebalancing_count
+        pub = p.publisher  # its epochs now: a fence after this refuses the batch's publish
+        epochs = {part: pub.epoch(part) for part in {ev.message.partition for ev in events}
+                  } if pub is not None else {}
         if p.app.rebalancing:
             log.warning("batch of %d events taken during a rebalance: left to be read again",
                         len(events))
@@ -109,9 +112,14 @@ def register(p: Pipeline) -> None:
             if r is not None:
                 rank.note(published, r, keep)
                 ranked.append(r)
-        await rank.publish(p, ranked, published)
+        failed = await rank.publish(p, ranked, published, events, epochs)
         await asyncio.gather(*sent)  # index updates and sketches reached the broker too
-        applied(p.app, events)
+        if failed:  # fenced or aborted: read again (the profile knows them as applied)
+            log.warning("partitions %s: publication failed, %d events left to be read "
+                        "again", sorted(failed), sum(ev.message.partition in failed
+                                                     for ev in events))
+            leave_unacked(p.app, [ev for ev in events if ev.message.partition in failed])
+        applied(p.app, [ev for ev in events if ev.message.partition not in failed])
 
     @p.app.agent(source, name="user")
     async def process_users(stream):  # type: ignore[no-untyped-def]

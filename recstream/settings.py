@@ -329,6 +329,14 @@ class WorkerSettings(BaseModel):
         "(table changelogs, outputs and input offsets committed atomically; readers use "
         "isolation_level=read_committed); see ARCHITECTURE.md, Delivery guarantees. "
         "Env RECSTREAM_WORKER__PROCESSING_GUARANTEE.")
+    transactional_publish: bool = Field(True, description="Publish each batch's "
+                                        "recommendations and commit its input offsets in one "
+                                        "Kafka transaction per events partition, so a "
+                                        "read-committed consumer never sees a recommendation "
+                                        "twice after a crash (false: at-least-once "
+                                        "publication, a little faster; ARCHITECTURE.md). "
+                                        "Only with at_least_once processing. "
+                                        "Env RECSTREAM_WORKER__TRANSACTIONAL_PUBLISH.")
     admin_token: SecretStr | None = Field(None, description="Bearer token that state-changing "
                                           "HTTP endpoints (POST /forget/{user_id}) require; "
                                           "unset = those endpoints answer 401. "

@@ -17,7 +17,9 @@ from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
 from recstream.settings import Settings, WorkerSettings
 from streams.metrics import PipelineMetrics
+from streams.offsets import exempt, on_assigned
 from streams.offsets import install as install_commit_guard
+from streams.publish import Publisher
 from streams.replica import Replica
 from streams.scoring import ScoreClient
 from streams.security import faust_credentials
@@ -59,6 +61,9 @@ class Pipeline:
     learn_examples: Any = None
     learner: Any = None  # Table "blend" -> recstream.core.learn.Learner.state()
     blend_model: dict[str, Any] = field(default_factory=dict)
+    # transactional publication of recommendations + input offsets (streams/publish.py);
+    # None: at-least-once publication through Faust's producer
+    publisher: Publisher | None = None
 
     def changelog_topics(self) -> list[tuple[str, int, dict[str, str]]]:
         """(name, partitions, config) of every table's changelog, for ``ensure_topics``
@@ -138,6 +143,26 @@ def privacy_key(settings: Settings) -> bytes:
     return load_key(secret.get_secret_value() if secret else None, settings.privacy.key_file)
 
 
+def transactional_publisher(app: faust.App, settings: Settings, names: TopicNames
+                            ) -> Publisher:
+    """A :class:`Publisher` fenced on every assignment (before committed offsets are read)
+    whose commits the guarded consumer never moves back."""
+    publisher = Publisher(settings, names.events, names.recommendations)
+
+    async def fence(assigned: set[Any]) -> None:
+        await publisher.fence(tp.partition for tp in assigned if tp.topic == names.events)
+
+    on_assigned(app, fence)
+    exempt(app, names.recommendations)  # its commit markers leave gaps in its offsets
+    publisher.owns = lambda part: (names.events, part) in app.consumer.assignment()
+    publisher.on_commit.append(lambda tp, offset: app.consumer.note_committed(tp, offset))
+
+    @app.on_before_shutdown.connect  # type: ignore[misc]
+    async def close_publisher(app: faust.App, **kwargs: Any) -> None:
+        await publisher.close()
+    return publisher
+
+
 def create_pipeline(settings: Settings) -> Pipeline:
     key = privacy_key(settings)  # before anything starts: no key, no worker
     w = settings.worker
@@ -170,7 +195,7 @@ def create_pipeline(settings: Settings) -> Pipeline:
         web_enabled=True,
     )
     # never commit past an unprocessed record (streams/offsets.py, faust-streaming #606/#221)
-    install_commit_guard(app)
+    guarded = install_commit_guard(app)
 
     def json_topic(name: str, **kw: Any) -> Any:
         return app.topic(name, key_type=str, key_serializer="raw", value_serializer="json",
@@ -206,6 +231,9 @@ def create_pipeline(settings: Settings) -> Pipeline:
         privacy_key=key, forget=json_topic(names.forget),
         forget_replies=json_topic(names.forget_replies),
     )
+
+    if guarded and w.transactional_publish:
+        pipeline.publisher = transactional_publisher(app, settings, names)
 
     if settings.learn.enabled:
         # one key ("blend"), so one partition and one writer; internal: Faust creates it

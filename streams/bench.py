@@ -31,7 +31,9 @@ def _producer(bootstrap: str) -> AIOKafkaProducer:
 async def _assigned_consumer(bootstrap: str, topic: str, partitions: int) -> AIOKafkaConsumer:
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
                          enable_auto_commit=False, auto_offset_reset="earliest",
-                         fetch_max_wait_ms=100)
+                         fetch_max_wait_ms=100,
+                         # recommendations count once committed (streams/publish.py)
+                         isolation_level="read_committed")
     await c.start()
     c.assign([TopicPartition(topic, i) for i in range(partitions)])
     return c

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 STALL_S = 5.0  # a head gap this old, with its record not in flight, is re-fetched
 AWAIT_S = 10.0  # longest a partition's records wait for its base record after a seek
 MAX_STALL_S = 60.0  # ... and again after 10, 20, 40, then every 60 s while it persists
+MARKER_IDLE_S = 2.0  # an idle transactional partition's position is committed after this
 
 
 def next_commit(base: int | None, acked: Iterable[int]) -> int | None:
@@ -90,10 +92,37 @@ class ReadOffsets(defaultdict):  # type: ignore[type-arg]
         return super().__getitem__(tp)
 
 
+#: app -> coroutines called with the newly assigned stream partitions, before their committed
+#: offsets are read (streams/publish.py fences its transactional producers there)
+_ASSIGN_HOOKS: weakref.WeakKeyDictionary[Any, list[Callable[[set[TP]], Awaitable[None]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+#: app -> topics left to Faust's own commit logic (their offsets have gaps: see exempt)
+_EXEMPT: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def exempt(app: Any, topic: str) -> None:
+    """Leave ``topic``'s commits to Faust: a topic written in transactions has offsets
+    that no consumer ever receives (commit markers, aborted records), and the guard only
+    commits consecutive runs of offsets. Faust counts the offsets its fetcher jumped over
+    as processed."""
+    _EXEMPT.setdefault(app, set()).add(topic)
+
+
+def on_assigned(app: Any, hook: Callable[[set[TP]], Awaitable[None]]) -> None:
+    """Call ``hook(assigned stream partitions)`` on every assignment, before the consumer
+    reads their committed offsets (only with the guarded consumer)."""
+    _ASSIGN_HOOKS.setdefault(app, []).append(hook)
+
+
 class GuardedConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer with the commit guard (see the module docstring)."""
 
     _read_offset: ReadOffsets
+
+    def _new_consumer_thread(self) -> Any:
+        return ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,7 +137,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         async def in_order(message: Any) -> Any:
             if self._hold(message):
                 return None
-            return await inner(message)
+            self._seen[message.tp] = time.monotonic()
+            self._delivering += 1  # a full stream queue blocks the fetch loop in here
+            try:
+                return await inner(message)
+            finally:
+                self._delivering -= 1
 
         self.callback = in_order
         self._commit_base: dict[TP, int] = {}
@@ -119,6 +153,15 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         # commit base after each assignment), and gaps waiting for a seek back to it
         self._frontier: dict[TP, int] = {}
         self._reread: dict[TP, int] = {}
+        # tp -> the offset a transaction committed for it (streams/publish.py): Faust's own
+        # commit, which trails it, must never move the group's offset back below it
+        self._txn_committed: dict[TP, int] = {}
+        # the idle watchdog (:meth:`_check_idle`): when a record last reached the streams,
+        # per partition, and tp -> (base, re-seeks so far) while one sits idle behind records
+        self._seen: dict[TP, float] = {}
+        self._idle: dict[TP, tuple[int, int]] = {}
+        self._delivering = 0  # > 0 while the fetch loop waits to hand a record over
+        self._blocked_at = 0.0  # when the idle watchdog last found it so
 
     def _hold(self, message: Any) -> bool:
         """True for a record above the awaited base of its partition (see ``_awaiting``).
@@ -146,13 +189,19 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         self._awaiting[tp] = (base, time.monotonic())
 
     def _guarded(self, tp: TP) -> bool:
-        return self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)
+        return (self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)
+                and tp.topic not in _EXEMPT.get(self.app, ()))
 
     async def perform_seek(self) -> None:
         """Seek every assigned stream partition to its committed position and remember that
         position as the commit base. aiokafka's ``seek_to_committed`` does not seek when
         the committed offset is 0 or absent (the fetcher then stays wherever it was); this
         seeks those to 0 / the log start explicitly."""
+        hooks = _ASSIGN_HOOKS.get(self.app)
+        if hooks:
+            assigned = {tp for tp in self.assignment() if self._guarded(tp)}
+            for hook in hooks:
+                await hook(assigned)
         committed = await self.seek_to_committed()
         tps = [tp for tp in committed if self._guarded(tp)]
         absent = [tp for tp in tps if committed[tp] is None or committed[tp] < 0]
@@ -171,6 +220,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
     def _set_base(self, tp: TP, base: int) -> None:
         self._commit_base[tp] = base
+        self._txn_committed.pop(tp, None)
+        self._seen[tp] = time.monotonic()
+        self._idle.pop(tp, None)
         self._frontier[tp] = base
         self._reread.pop(tp, None)
         self._committed_offset[tp] = base
@@ -183,6 +235,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
+            self._txn_committed.pop(tp, None)
+            self._seen.pop(tp, None)
+            self._idle.pop(tp, None)
             self._read_offset.rewound.discard(tp)
             self._awaiting.pop(tp, None)
             self._commit_base.pop(tp, None)
@@ -229,6 +284,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         if now - since < min(STALL_S * 2 ** tries, MAX_STALL_S):
             return
         self._stalled[tp] = (base_, now, tries + 1)
+        log.warning("commit guard: %s offset %d unacked while later ones are", tp, base_)
         self._reseek[tp] = base_
 
     async def commit(self, *args: Any, **kwargs: Any) -> bool:
@@ -295,7 +351,74 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 offset = self._frontier[tp] = int(start)
             await self.seek(tp, offset)
             self._rewind(tp, offset)
+        self._check_idle()
         await self._heal_stalls()
+        await self._commit_past_markers()
+
+    async def _commit_past_markers(self) -> None:
+        """Commit an exempt (transactional) partition's position when it has consumed up to
+        its end and sat idle: a transaction's commit marker takes the last offset and no
+        consumer ever receives it, so committing "last record + 1" would leave a lag of one
+        per partition for good (the dashboard's lag never drained to 0). Only when no record
+        of it reached the streams for MARKER_IDLE_S and none is unacknowledged."""
+        exempt = _EXEMPT.get(self.app)
+        if not exempt:
+            return
+        now = time.monotonic()
+        busy = {m.tp for m in self._unacked_messages}
+        offsets: dict[TP, int] = {}
+        for tp in self.assignment():
+            if tp.topic not in exempt or tp in busy or self._acked.get(tp):
+                continue
+            seen = self._seen.setdefault(tp, now)
+            committed = self._committed_offset.get(tp)
+            try:
+                end = self.highwater(tp)
+            except Exception:
+                continue
+            if now - seen < MARKER_IDLE_S or end is None or (committed or 0) >= end:
+                continue
+            if await self.position(tp) == end:
+                offsets[tp] = end
+        if offsets and await self._commit(offsets):
+            self._committed_offset.update(offsets)
+
+    def _check_idle(self) -> None:
+        """Seek back to its base a partition with records at and after the base but none
+        reaching the streams for a while and none being processed, while the fetch loop is
+        not blocked handing a record over (a full stream queue holds every partition's
+        records back, and that is backpressure, not loss). A catch-all for records that
+        never reached the streams and are never fetched again: with no later record acked
+        there is no head gap to notice, and with the input drained nothing arrives to end
+        a hold (the chaos test's stall: 1,865 events behind the committed offsets, both
+        workers silent; its exact route was not found). Waits STALL_S, then twice as long
+        each time at the same base, at most MAX_STALL_S."""
+        now = time.monotonic()
+        if self._delivering:
+            self._blocked_at = now  # time spent blocked does not count as idle
+            return
+        busy = {m.tp for m in self._unacked_messages}
+        for tp, base in list(self._commit_base.items()):
+            if tp in busy or tp in self._reseek:
+                continue
+            try:
+                end = self.highwater(tp)
+            except Exception:  # not (yet) assigned in the client
+                continue
+            if end is None or base >= end:
+                self._idle.pop(tp, None)
+                continue
+            prev_base, tries = self._idle.get(tp, (base, 0))
+            if prev_base != base:
+                tries = 0
+            quiet = now - max(self._seen.get(tp, now), self._blocked_at)
+            if quiet < min(STALL_S * 2 ** tries, MAX_STALL_S):
+                continue
+            log.warning("commit guard: %s idle for %.0f s at offset %d with records up to "
+                        "%d; seeking back to it", tp, quiet, base, end - 1)
+            self._idle[tp] = (base, tries + 1)
+            self._seen[tp] = now
+            self._reseek[tp] = base
 
     async def _heal_stalls(self) -> None:
         """Seek partitions with a stalled head gap back to their base: the records at and
@@ -304,15 +427,23 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             tp, base = self._reseek.popitem()
             if tp not in self.assignment() or self._commit_base.get(tp) != base:
                 continue
-            log.warning("commit guard: %s offset %d unacked while later ones are; "
-                        "seeking back to it (commits for it wait until it is processed)",
-                        tp, base)
+            log.warning("commit guard: %s seeking back to offset %d (commits wait until "
+                        "it is processed)", tp, base)
             await self.seek(tp, base)
             self._committed_offset[tp] = base
             self._rewind(tp, base)
 
+    def note_committed(self, tp: Any, offset: int) -> None:
+        """A transaction committed ``offset`` for ``tp`` (streams/publish.py)."""
+        tp = TP(tp.topic, tp.partition)
+        if tp in self.assignment():
+            self._txn_committed[tp] = max(offset, self._txn_committed.get(tp, -1))
+
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        ok = bool(await super()._commit(offsets))
+        floor = self._txn_committed
+        send = {tp: o for tp, o in offsets.items() if o > floor.get(tp, -1)}
+        # a transaction already committed as far (or further): done, as if committed here
+        ok = bool(await super()._commit(send)) if send else True
         if ok:
             assigned = self.assignment()
             for tp, offset in offsets.items():
@@ -380,6 +511,17 @@ def applied(app: Any, events: Iterable[Any]) -> None:
     advance = getattr(app.consumer, "advance", None)
     if advance is not None:
         advance(events)
+
+
+class ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer reads ``read_committed`` only under exactly_once; recommendations
+    are published in transactions (streams/publish.py), so the feedback join must not see an
+    aborted one as an impression."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._isolation_level = "read_committed"  # read by start(), not yet called
+        return consumer
 
 
 class GuardedTransport(faust_aiokafka.Transport):

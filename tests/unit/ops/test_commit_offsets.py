@@ -205,9 +205,146 @@ def test_a_gap_below_the_log_start_moves_the_frontier_to_it() -> None:
 
     state = SimpleNamespace(_reread={tp: 120}, _frontier={tp: 120}, assignment=lambda: {tp},
                             earliest_offsets=earliest_offsets, seek=seek,
-                            _rewind=lambda t, o: None, _heal_stalls=no_stalls)
+                            _rewind=lambda t, o: None, _heal_stalls=no_stalls,
+                            _check_idle=lambda: None, _commit_past_markers=no_stalls)
     asyncio.run(GuardedConsumer._heal(state))  # type: ignore[arg-type]
     assert seeks == [(tp, 500)] and state._frontier[tp] == 500
     state._reread, state._frontier = {tp: 700}, {tp: 700}  # above the log start: as it is
     asyncio.run(GuardedConsumer._heal(state))  # type: ignore[arg-type]
     assert seeks[-1] == (tp, 700) and state._frontier[tp] == 700
+
+
+def test_a_partition_idle_behind_its_records_is_sought_back() -> None:
+    # records dropped on the way (held after a seek until the hold gave up) are never
+    # fetched again, and with no later record acked there is no head gap to notice: the
+    # watchdog seeks a partition back when records wait at and after its base but none
+    # reached the streams for a while and none is being processed
+    import time
+
+    from faust.types import TP
+    from faust.types.tuples import ConsumerMessage
+
+    from streams.offsets import STALL_S
+
+    app = faust.App("guard-idle", broker="kafka://localhost:9", autodiscover=False)
+    install(app)
+    app.topics._acking_topics.add("events")
+    consumer = app.consumer
+    tp, done = TP("events", 0), TP("events", 1)
+    ends = {tp: 90, done: 30}
+    consumer.highwater = lambda t: ends[t]  # type: ignore[method-assign]
+    consumer._set_base(tp, 50)
+    consumer._set_base(done, 30)  # everything read and committed: never idle
+    consumer._check_idle()
+    assert not consumer._reseek  # just assigned: records may still be on their way
+    consumer._seen[tp] = consumer._seen[done] = time.monotonic() - STALL_S - 1
+    busy = ConsumerMessage("events", 0, 50, 0.0, 0, [], b"k", b"v", None, 1, 1, tp)
+    consumer._unacked_messages.add(busy)  # its base is being processed: not idle
+    consumer._check_idle()
+    assert not consumer._reseek
+    consumer._unacked_messages.discard(busy)
+    consumer._delivering = 1  # the fetch loop waits on a full stream queue: backpressure
+    consumer._check_idle()
+    assert not consumer._reseek
+    consumer._delivering = 0  # ... and the time it spent blocked does not count
+    consumer._check_idle()
+    assert not consumer._reseek
+    consumer._blocked_at = 0.0
+    consumer._check_idle()
+    assert consumer._reseek == {tp: 50}
+    consumer._reseek.clear()
+    consumer._seen[tp] = time.monotonic() - STALL_S - 1  # idle again at the same base:
+    consumer._check_idle()  # the wait doubles
+    assert not consumer._reseek
+    consumer._seen[tp] = time.monotonic() - 2 * STALL_S - 1
+    consumer._check_idle()
+    assert consumer._reseek == {tp: 50}
+
+
+def test_a_transaction_commit_is_never_moved_back() -> None:
+    # the user agent commits a batch's input offsets in its publish transaction
+    # (streams/publish.py); Faust's own commit trails it and must not move the group back
+    import asyncio
+
+    from faust.types import TP
+
+    app = faust.App("guard-txn", broker="kafka://localhost:9", autodiscover=False)
+    install(app)
+    consumer = app.consumer
+    tp, other = TP("events", 0), TP("events", 1)
+    consumer.assignment = lambda: {tp, other}  # type: ignore[method-assign]
+    consumer._commit_base.update({tp: 10, other: 5})
+    sent: list[dict[Any, int]] = []
+
+    async def commit(self: Any, offsets: dict[Any, int]) -> bool:
+        sent.append(dict(offsets))
+        return True
+
+    faust_commit = GuardedConsumer.__mro__[1]._commit
+    try:
+        GuardedConsumer.__mro__[1]._commit = commit  # type: ignore[method-assign]
+        consumer.note_committed(tp, 40)
+        assert asyncio.run(consumer._commit({tp: 20, other: 7}))
+        assert sent == [{other: 7}]  # 20 < 40: not sent again
+        assert consumer._commit_base == {tp: 20, other: 7}  # as if committed
+        assert asyncio.run(consumer._commit({tp: 41}))
+        assert sent[-1] == {tp: 41}
+    finally:
+        GuardedConsumer.__mro__[1]._commit = faust_commit  # type: ignore[method-assign]
+
+
+def test_a_transactional_topic_is_left_to_faust() -> None:
+    from faust.types import TP
+
+    from streams.offsets import exempt
+
+    app = faust.App("guard-exempt", broker="kafka://localhost:9", autodiscover=False)
+    install(app)
+    app.topics._acking_topics.update({"events", "recommendations"})
+    exempt(app, "recommendations")
+    assert app.consumer._guarded(TP("events", 0))
+    assert not app.consumer._guarded(TP("recommendations", 0))
+
+
+def test_an_idle_transactional_partition_commits_past_its_last_marker() -> None:
+    # a transaction's commit marker takes the last offset and is never delivered: committing
+    # "last record + 1" left a lag of one per partition for good
+    import asyncio
+    import time
+
+    from faust.types import TP
+
+    from streams.offsets import MARKER_IDLE_S, exempt
+
+    app = faust.App("guard-markers", broker="kafka://localhost:9", autodiscover=False)
+    install(app)
+    exempt(app, "recommendations")
+    consumer = app.consumer
+    tp, events = TP("recommendations", 0), TP("events", 0)
+    consumer.assignment = lambda: {tp, events}  # type: ignore[method-assign]
+    consumer.highwater = lambda t: 11  # type: ignore[method-assign]
+    position = {tp: 11}
+
+    async def pos(t: Any) -> int:
+        return position[t]
+
+    committed: list[dict[Any, int]] = []
+
+    async def commit(offsets: dict[Any, int]) -> bool:
+        committed.append(dict(offsets))
+        return True
+
+    consumer.position = pos  # type: ignore[method-assign]
+    consumer._commit = commit  # type: ignore[method-assign]
+    consumer._committed_offset[tp] = 10  # records up to 9 processed; 10 is the marker
+    asyncio.run(consumer._commit_past_markers())
+    assert not committed  # a record may still be on its way: wait for quiet first
+    consumer._seen[tp] = time.monotonic() - MARKER_IDLE_S - 1
+    position[tp] = 10  # fetched only up to the marker: not yet
+    asyncio.run(consumer._commit_past_markers())
+    assert not committed
+    position[tp] = 11
+    asyncio.run(consumer._commit_past_markers())
+    assert committed == [{tp: 11}] and consumer._committed_offset[tp] == 11
+    asyncio.run(consumer._commit_past_markers())
+    assert len(committed) == 1  # at the end now
