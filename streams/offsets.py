@@ -385,9 +385,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
     def _check_idle(self) -> None:
         """Seek back to its base a partition with records at and after the base but none
-        reaching the streams for a while and none being processed, while the fetch loop is
-        not blocked handing a record over (a full stream queue holds every partition's
-        records back, and that is backpressure, not loss). A catch-all for records that
+        reaching the streams for a while and none being processed, while the partition is
+        fetched (not paused, its stream buffer not full) and the fetch loop is not blocked
+        handing a record over: those are backpressure, not loss. A catch-all for records that
         never reached the streams and are never fetched again: with no later record acked
         there is no head gap to notice, and with the input drained nothing arrives to end
         a hold (the chaos test's stall: 1,865 events behind the committed offsets, both
@@ -398,8 +398,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._blocked_at = now  # time spent blocked does not count as idle
             return
         busy = {m.tp for m in self._unacked_messages}
+        active = self._active_partitions
         for tp, base in list(self._commit_base.items()):
             if tp in busy or tp in self._reseek:
+                continue
+            if active is not None and tp not in active:  # paused (recovery) or its stream
+                self._seen[tp] = now  # buffer is full (Faust's flow control): not fetched
                 continue
             try:
                 end = self.highwater(tp)

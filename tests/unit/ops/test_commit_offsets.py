@@ -243,6 +243,11 @@ def test_a_partition_idle_behind_its_records_is_sought_back() -> None:
     consumer._check_idle()
     assert not consumer._reseek
     consumer._unacked_messages.discard(busy)
+    consumer._active_partitions = {done}  # tp's stream buffer is full: not fetched now
+    consumer._check_idle()
+    assert not consumer._reseek
+    consumer._active_partitions = None
+    consumer._seen[tp] = time.monotonic() - STALL_S - 1
     consumer._delivering = 1  # the fetch loop waits on a full stream queue: backpressure
     consumer._check_idle()
     assert not consumer._reseek
