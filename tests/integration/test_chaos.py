@@ -9,8 +9,8 @@ every good event has exactly one recommendation per variant for a read-committed
 each restarted worker had less to recover than its changelog holds (its RocksDB persisted
 changelog offsets, read before the restart).
 
-Opt-in (``RECSTREAM_CHAOS_EVENTS`` or ``RECSTREAM_SLOW_TESTS=1``; see pytestmark).
-Bounded: ``RECSTREAM_CHAOS_EVENTS`` events (default 5,000: about 2 minutes on the 2-core VM;
+In the default test command at 5,000 events. Bounded: ``RECSTREAM_CHAOS_EVENTS`` events
+(default 5,000: about 3-4 minutes on the 2-core VM;
 the replay is paced at ``RECSTREAM_CHAOS_RATE`` records/s, at least over a minute, and the
 kills are spread across it). The issue's full 50,000 events
 (``RECSTREAM_CHAOS_EVENTS=50000 pytest tests/integration/test_chaos.py``) take 10-22
@@ -49,15 +49,7 @@ KILLS = 10
 # cores, restarting ten times, process ~100 events/s: a long replay ends with a backlog)
 FINAL_WAIT_S = max(240, EVENTS // 40)
 IDLE_S = 45  # ... and fail sooner when none came for this long (the pipeline stopped)
-pytestmark = [
-    pytest.mark.integration, pytest.mark.timeout(600 + EVENTS // 10),
-    # opt-in again: a clean-clone CI run on 15d8733 failed it once at 5,000 events (after two
-    # CI runs and four local runs passed), and a flaky test would block every landing
-    pytest.mark.skipif(not (os.environ.get("RECSTREAM_CHAOS_EVENTS")
-                            or os.environ.get("RECSTREAM_SLOW_TESTS") == "1"),
-                       reason="opt-in until a CI failure at 5,000 events is explained: "
-                              "RECSTREAM_CHAOS_EVENTS=5000 pytest tests/integration/test_chaos.py"),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600 + EVENTS // 10)]
 
 # Faust waits broker_session_timeout (60 s) for a SIGKILLed member before it rebalances; 10 s
 # keeps ten kills inside the time budget (Faust reads these variables itself).
