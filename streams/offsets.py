@@ -255,6 +255,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             return None
         self._gap.pop(tp, None)  # gaps are not evidence that a record was processed
         base = self._commit_base.get(tp)
+        if base is not None and min(acked) < base:  # committed already (a transaction)
+            done = [o for o in acked if o < base]
+            acked[:] = [o for o in acked if o >= base]
+            self._acked_index[tp].difference_update(done)
+            if not acked:
+                return None
         new = next_commit(base, acked)
         if new is None:
             self._note_stall(tp, base, acked)
@@ -438,10 +444,20 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._rewind(tp, base)
 
     def note_committed(self, tp: Any, offset: int) -> None:
-        """A transaction committed ``offset`` for ``tp`` (streams/publish.py)."""
+        """A transaction committed ``offset`` for ``tp`` (streams/publish.py): the commit
+        base moves there, so seeks back (the watchdogs) never re-read what it committed,
+        and Faust's livelock check counts it as a commit."""
         tp = TP(tp.topic, tp.partition)
-        if tp in self.assignment():
-            self._txn_committed[tp] = max(offset, self._txn_committed.get(tp, -1))
+        if tp not in self.assignment():
+            return
+        self._txn_committed[tp] = max(offset, self._txn_committed.get(tp, -1))
+        base = self._commit_base.get(tp)
+        if base is not None and offset > base:  # (Faust's _committed_offset stays: its
+            self._commit_base[tp] = offset  # ack() refuses an offset below it, and would
+            self._stalled.pop(tp, None)  # then keep the message as unacked for good)
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.tp_last_committed_at[tp] = time.monotonic()
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         floor = self._txn_committed
@@ -452,7 +468,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             assigned = self.assignment()
             for tp, offset in offsets.items():
                 if tp in assigned and tp in self._commit_base:
-                    self._commit_base[tp] = offset
+                    self._commit_base[tp] = max(offset, self._commit_base[tp])
         return ok
 
 

@@ -50,6 +50,7 @@ class Publisher:
         self._producers: dict[int, AIOKafkaProducer] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self.epochs: dict[int, int] = {}  # partition -> fences so far (a batch's token)
+        self._high: dict[int, int] = {}  # partition -> offset committed in this epoch
         self.on_commit: list[Any] = []  # callbacks (TopicPartition, next offset)
         self.owns: Callable[[int], bool] = lambda partition: False  # still assigned here?
         self.transactions = 0
@@ -86,6 +87,7 @@ class Publisher:
     async def _start(self, partition: int) -> None:
         """A new epoch and producer for ``partition`` (the caller holds its lock)."""
         self.epochs[partition] = self.epoch(partition) + 1
+        self._high.pop(partition, None)  # the consumer reads it from the broker next
         await self._stop(partition)
         producer = AIOKafkaProducer(
             bootstrap_servers=self._boot, linger_ms=1, acks="all",
@@ -115,6 +117,8 @@ class Publisher:
             if producer is None or self.epoch(partition) != epoch:
                 return False
             tp = TopicPartition(self.events_topic, partition)
+            # re-delivered events (a seek back) must not move the group's offset back
+            next_offset = max(next_offset, self._high.get(partition, -1))
             try:
                 await producer.begin_transaction()
                 sent = [await producer.send(self.out_topic, key=k, value=v,
@@ -135,6 +139,7 @@ class Publisher:
                                     partition, exc_info=True)
                 return await self._committed(tp) >= next_offset  # committed after all?
             self.transactions += 1
+            self._high[partition] = next_offset
         for callback in self.on_commit:
             callback(tp, next_offset)
         return True

@@ -90,6 +90,8 @@ def test_transactions_publish_once_and_fence_the_previous_owner(
             # the new owner re-reads e2, e3 and publishes them once
             out["second_ok"] = await second.publish(0, [rec("e2"), rec("e3")], 4,
                                                     second.epoch(0))
+            # a batch of re-delivered events (a seek back) does not move the offset back
+            out["redelivered_ok"] = await second.publish(0, [], 3, second.epoch(0))
             # an epoch from before a fence is refused without touching the broker
             stale = second.epoch(1)
             await second.fence([0, 1])
@@ -106,7 +108,8 @@ def test_transactions_publish_once_and_fence_the_previous_owner(
     assert out["offset_after_crash"] == 2  # the open transaction moved nothing
     assert out["fenced_ok"] is False
     assert out["second_ok"] is True and out["stale_ok"] is False
-    assert out["transactions"] == (1, 1)
+    assert out["redelivered_ok"] is True
+    assert out["transactions"] == (1, 2)
     seen = [r["trigger_event_id"] for part, r in committed_records(kafka_broker, recs)]
     assert seen == ["e0", "e1", "e2", "e3"]  # e2 once: the killed transaction's copy aborted
     assert group_offset(kafka_broker, group, tp0, want=4) == 4

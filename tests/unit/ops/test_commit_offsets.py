@@ -289,11 +289,21 @@ def test_a_transaction_commit_is_never_moved_back() -> None:
     try:
         GuardedConsumer.__mro__[1]._commit = commit  # type: ignore[method-assign]
         consumer.note_committed(tp, 40)
+        assert consumer._commit_base[tp] == 40  # seeks back never go below it
         assert asyncio.run(consumer._commit({tp: 20, other: 7}))
         assert sent == [{other: 7}]  # 20 < 40: not sent again
-        assert consumer._commit_base == {tp: 20, other: 7}  # as if committed
+        assert consumer._commit_base == {tp: 40, other: 7}
         assert asyncio.run(consumer._commit({tp: 41}))
         assert sent[-1] == {tp: 41}
+        # the batch's own acks come after its transaction: below the base, dropped
+        app.topics._acking_topics.add("events")
+        consumer._acked[tp][:] = [39, 41, 40, 42]
+        consumer._acked_index[tp].update({39, 40, 41, 42})
+        assert consumer._commit_base[tp] == 41
+        assert consumer._new_offset(tp) == 43  # 39 and 40 were committed already
+        assert consumer._acked[tp] == [] and not consumer._acked_index[tp]
+        consumer._acked[tp][:] = [30, 35]  # only offsets a transaction committed
+        assert consumer._new_offset(tp) is None and consumer._acked[tp] == []
     finally:
         GuardedConsumer.__mro__[1]._commit = faust_commit  # type: ignore[method-assign]
 
