@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recstream.core import cf
-from recstream.core.index import merge_trending
-from recstream.core.similarity import dot, norm
+from recstream.core.similarity import norm
 from recstream.core.tfidf import Profile, top_terms, weights
-from recstream.core.view import GlobalView, ViewCache, sketch_vector, user_vector
+from recstream.core.view import GlobalView, ViewCache, user_vector
 from recstream.settings import RecommendSettings
 
 
@@ -46,33 +45,64 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
                     query: list[tuple[str, float]], view: GlobalView,
                     cache: ViewCache, cfg: RecommendSettings) -> list[cf.Neighbour]:
     """Users with cosine > θ to vector ``u``, found through the postings of the ``query``
-    terms (u's strongest)."""
+    terms (u's strongest).
+
+    The partial dot products over the query terms pick a shortlist of the best
+    ``3 * max_neighbours`` users (ties: the user met first in the postings, in query order);
+    those get an exact cosine. Both are array operations that add in exactly the order of a
+    plain loop (``np.bincount`` adds each user's products in query order; each cosine's dot
+    adds its products in the order of the smaller vector, as
+    :func:`recstream.core.similarity.dot` does), so the floats are the loop's."""
     idf_cache = cache.idf
-    acc: dict[str, float] = {}
+    rows_l, prods_l = [], []
     for term, wu in query:
-        entry = view.index_entry(term)
-        if not entry:
+        got = cache.postings(term)
+        if got is None:
             continue
         f = wu * idf_cache[term]
-        for v, tf_v in entry["p"].items():
-            if v != user_id:
-                acc[v] = acc.get(v, 0.0) + f * tf_v
-    shortlist = heapq.nlargest(3 * cfg.max_neighbours, acc.items(), key=lambda kv: kv[1])
-    sims: dict[str, float] = {}
-    items: dict[str, dict[str, float]] = {}
-    for v, _ in shortlist:
-        sketch = view.sketch(v)
-        if not sketch:
-            continue
-        weighed = cache.sketches.get(v)
-        if weighed is None:
-            weighed = cache.sketches[v] = sketch_vector(sketch["t"], idf_cache)
-        vw, vnorm = weighed
-        if vnorm > 0 and unorm > 0:  # cosine(u, vw) without recomputing ‖u‖ per neighbour
-            sims[v] = min(1.0, dot(vw, u) / (unorm * vnorm))
-        items[v] = sketch["i"]
-    return [cf.Neighbour(v, s, items[v])
-            for v, s in cf.select_neighbours(sims, cfg.theta, cfg.max_neighbours)]
+        rows_l.append(got[0])
+        prods_l.append(got[1] * f)
+    if not rows_l:
+        return []
+    rows = np.concatenate(rows_l)
+    n, end = len(cache.user_ids), len(rows)
+    acc = np.bincount(rows, weights=np.concatenate(prods_l), minlength=n)
+    first = np.full(n, end)  # where each user first appears: heapq.nlargest's tie-break
+    np.minimum.at(first, rows, np.arange(end))
+    me = cache.user_rows.get(user_id)
+    if me is not None:
+        first[me] = end
+    hit = np.flatnonzero(first < end)
+    shortlist = 3 * cfg.max_neighbours
+    if len(hit) > shortlist:
+        hit = hit[np.lexsort((first[hit], -acc[hit]))[:shortlist]]
+    m = cache.weighed
+    sk = cache.sketch_rows(hit)
+    sk = sk[sk >= 0]
+    sk = sk[m.norm[sk] > 0]
+    if not len(sk) or unorm <= 0:
+        return []
+    cols = m.cols
+    u_cols = np.fromiter((cols.get(t, 0) for t in u), dtype=np.int64, count=len(u))
+    dense = np.zeros(len(cols) + 1)
+    dense[u_cols] = np.fromiter(u.values(), dtype=np.float64, count=len(u))
+    dense[0] = 0.0  # pads, and u's terms no sketch has
+    ids = m.ids[sk]
+    prods = m.w[sk] * dense[ids]
+    swap = m.size[sk] > len(u)  # dot() iterates u: its products add in u's term order
+    if swap.any():
+        pos = np.full(len(cols) + 1, -1)
+        pos[u_cols] = np.arange(len(u))
+        pos[0] = -1
+        order = np.argsort(pos[ids[swap]], axis=1, kind="stable")
+        prods[swap] = np.take_along_axis(prods[swap], order, axis=1)
+    dots = np.cumsum(prods, axis=1)[:, -1]  # sequential, like sum(); zeros change nothing
+    sims = np.minimum(1.0, dots / (unorm * m.norm[sk]))
+    users = m.users
+    scored = {users[r]: s for r, s in zip(sk.tolist(), sims.tolist(), strict=True)
+              if s > cfg.theta}
+    return [cf.Neighbour(v, s, m.items[m.rows[v]])
+            for v, s in cf.select_neighbours(scored, cfg.theta, cfg.max_neighbours)]
 
 
 def neighbours(user_id: str, profile: Profile, view: GlobalView,
@@ -91,7 +121,7 @@ def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalVie
     """cosine(u, item vector) for the catalogue items best matching the ``query`` terms
     (the ``content_pool`` largest partial dot products over the query terms, ties broken by
     item id)."""
-    idf_cache, norms = cache.idf, cache.item_norms
+    idf_cache = cache.idf
     cat = view.catalogue
     acc = np.zeros(len(cat.row_ids))
     for term, wu in query:
@@ -104,15 +134,14 @@ def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalVie
         above, at = hit[acc[hit] > kth], hit[acc[hit] == kth]
         at = sorted(at.tolist(), key=lambda r: cat.row_ids[r])[:cfg.content_pool - len(above)]
         hit = np.concatenate([above, np.asarray(at, dtype=np.int64)])
-    out = {}
-    for row, partial_dot in zip(hit.tolist(), acc[hit].tolist(), strict=True):
-        item_id = cat.row_ids[row]
-        inorm = norms.get(item_id)
-        if inorm is None:
-            inorm = norms[item_id] = norm(weights(cat.items[item_id].tf, idf_cache))
-        if inorm > 0 and unorm > 0:
-            out[item_id] = partial_dot / (unorm * inorm)
-    return out
+    norms = cache.item_norms(len(cat.row_ids))
+    for row in hit[np.isnan(norms[hit])].tolist():
+        norms[row] = norm(weights(cat.items[cat.row_ids[row]].tf, idf_cache))
+    inorm = norms[hit]
+    keep = inorm > 0 if unorm > 0 else np.zeros(len(hit), dtype=bool)
+    hit = hit[keep]
+    scores = acc[hit] / (unorm * inorm[keep])
+    return dict(zip([cat.row_ids[r] for r in hit.tolist()], scores.tolist(), strict=True))
 
 
 def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) -> list[str]:
@@ -133,22 +162,21 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
     neighbours = find_neighbours(user_id, u, unorm, query, view, cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
     content = content_scores(unorm, query, view, cache, cfg) if u else {}
-    trending = dict(merge_trending(view.trending_lists(), cfg.trending_half_life_s,
-                                   cfg.trending_size))
-    seen = profile.items
+    trending, trending_ranked = cache.trending(cfg.trending_half_life_s, cfg.trending_size)
+    seen, catalogue = profile.items, view.catalogue.items
     pool: set[str] = set()
-    for signal in (cf_scores, content, trending):  # a quota per source keeps every kind
-        fresh = ((i, v) for i, v in signal.items() if i not in seen and i in view.catalogue)
-        pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
-                                                 key=lambda kv: (kv[1], kv[0])))
+    for signal in (cf_scores, content):  # a quota per source keeps every kind
+        # (score, item) tuples order as the key (score, item id): best first, ties by id
+        fresh = [(v, i) for i, v in signal.items() if i not in seen and i in catalogue]
+        pool.update(i for _, i in heapq.nlargest(cfg.per_source, fresh))
+    pool.update(itertools.islice((i for _, i in trending_ranked
+                                  if i not in seen and i in catalogue), cfg.per_source))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
-        fresh = (i for i in view.catalogue.items if i not in seen)
-        pool.update(itertools.islice(fresh, cfg.per_source))
+        pool.update(itertools.islice((i for i in catalogue if i not in seen), cfg.per_source))
     out = []
     for item_id in sorted(pool):
-        c = Candidate(item_id, cf_scores.get(item_id, 0.0), content.get(item_id, 0.0),
-                      trending.get(item_id, 0.0), support.get(item_id, 0))
-        if c.content > 0:
-            c.terms = shared_terms(u, view.catalogue.items[item_id].terms)
-        out.append(c)
+        match = content.get(item_id, 0.0)
+        out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
+                             trending.get(item_id, 0.0), support.get(item_id, 0),
+                             shared_terms(u, catalogue[item_id].terms) if match > 0 else []))
     return CandidateSet(out, len(neighbours))

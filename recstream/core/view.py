@@ -58,9 +58,118 @@ class ViewCache:
     are weighed once instead of once per event."""
 
     def __init__(self, view: GlobalView) -> None:
+        self.view = view
         self.idf = IdfTable(view)
-        self.item_norms: dict[str, float] = {}
+        self._item_norms = np.zeros(0)  # catalogue row -> TF-IDF norm; nan: not yet
         self.sketches: dict[str, tuple[dict[str, float], float]] = {}  # user -> (w, ‖w‖)
+        self._trending: dict[tuple[float, int], tuple[dict[str, float],
+                                                      list[tuple[float, str]]]] = {}
+        # neighbour search (recstream.core.candidates.find_neighbours): a row per user met
+        self.user_rows: dict[str, int] = {}
+        self.user_ids: list[str] = []
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self.weighed = SketchMatrix()
+        self._sketch_of = np.zeros(0, dtype=np.int64)  # user row -> weighed row; -1: not yet
+
+    def item_norms(self, rows: int) -> np.ndarray:
+        """A catalogue row -> item TF-IDF norm array for the caller to fill (nan: not yet
+        computed in this pass); ``rows``: the catalogue's row count (fixed during a pass)."""
+        if len(self._item_norms) < rows:
+            self._item_norms = np.concatenate(
+                [self._item_norms, np.full(rows - len(self._item_norms), np.nan)])
+        return self._item_norms
+
+    def user_row(self, user_id: str) -> int:
+        row = self.user_rows.get(user_id)
+        if row is None:
+            row = self.user_rows[user_id] = len(self.user_ids)
+            self.user_ids.append(user_id)
+        return row
+
+    def sketch_rows(self, users: np.ndarray) -> np.ndarray:
+        """The :attr:`weighed` row of each user row in ``users`` (-2: the user has no
+        sketch), weighing the sketches not weighed yet in this pass."""
+        known = self._sketch_of
+        if len(known) < len(self.user_ids):
+            known = self._sketch_of = np.concatenate(
+                [known, np.full(len(self.user_ids) - len(known), -1)])
+        got = known[users]
+        for r in users[got == -1].tolist():
+            v = self.user_ids[r]
+            sketch = self.view.sketch(v)
+            known[r] = self.sketch_row(v, sketch) if sketch else -2
+        return known[users]
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's postings as arrays (user rows, tf) in the entry's order; None when the
+        index has no entry for the term."""
+        if term in self._postings:
+            return self._postings[term]
+        entry = self.view.index_entry(term)
+        got = None
+        if entry:
+            p = entry["p"]
+            row = self.user_row
+            got = (np.fromiter((row(v) for v in p), dtype=np.int64, count=len(p)),
+                   np.fromiter(p.values(), dtype=np.float64, count=len(p)))
+        self._postings[term] = got
+        return got
+
+    def sketch_row(self, user_id: str, sketch: Mapping[str, Any]) -> int:
+        """The row of ``user_id``'s sketch in :attr:`weighed`, weighing it (under the idf
+        at this moment, as :func:`sketch_vector`) the first time in the pass."""
+        row = self.weighed.rows.get(user_id)
+        if row is None:
+            w, wnorm = self.sketches[user_id] = sketch_vector(sketch["t"], self.idf)
+            row = self.weighed.add(user_id, w, wnorm, sketch["i"])
+        return row
+
+    def trending(self, half_life_s: float, size: int
+                 ) -> tuple[dict[str, float], list[tuple[float, str]]]:
+        """The merged trending lists (:func:`recstream.core.index.merge_trending`) as item ->
+        score, and as (score, item) best first: the same for every event of the pass."""
+        got = self._trending.get((half_life_s, size))
+        if got is None:
+            scores = dict(index.merge_trending(self.view.trending_lists(), half_life_s, size))
+            ranked = sorted(((v, i) for i, v in scores.items()), reverse=True)
+            got = self._trending[(half_life_s, size)] = (scores, ranked)
+        return got
+
+
+class SketchMatrix:
+    """Weighed sketches as padded rows of term columns and weights (in the sketch's term
+    order), so one event's neighbours are scored with a few array operations."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+        self.cols: dict[str, int] = {}  # term -> column id; 0 pads a row
+        self.users: list[str] = []  # row -> user id
+        self.items: list[Mapping[str, float]] = []  # row -> the sketch's items
+        self.ids = np.zeros((16, 1), dtype=np.int64)
+        self.w = np.zeros((16, 1))
+        self.norm = np.zeros(16)
+        self.size = np.zeros(16, dtype=np.int64)  # row -> terms in the sketch
+
+    def add(self, user_id: str, w: Mapping[str, float], wnorm: float,
+            items: Mapping[str, float]) -> int:
+        row = self.rows[user_id] = len(self.items)
+        self.users.append(user_id)
+        self.items.append(items)
+        if row >= len(self.norm) or len(w) > self.ids.shape[1]:
+            height = max(len(self.norm), 2 * row + 2)
+            width = max(self.ids.shape[1], len(w))
+            ids, wt = np.zeros((height, width), dtype=np.int64), np.zeros((height, width))
+            ids[:row, :self.ids.shape[1]] = self.ids[:row]
+            wt[:row, :self.w.shape[1]] = self.w[:row]
+            self.ids, self.w = ids, wt
+            self.norm = np.concatenate([self.norm, np.zeros(height - len(self.norm))])
+            self.size = np.concatenate([self.size, np.zeros(height - len(self.size),
+                                                            dtype=self.size.dtype)])
+        cols = self.cols
+        self.ids[row, :len(w)] = [cols.setdefault(t, len(cols) + 1) for t in w]
+        self.w[row, :len(w)] = list(w.values())
+        self.norm[row], self.size[row] = wnorm, len(w)
+        return row
 
 
 def idf_vector(view: GlobalView, terms: Sequence[str], n: int) -> np.ndarray:
