@@ -173,10 +173,20 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
                                   if i not in seen and i in catalogue), cfg.per_source))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
         pool.update(itertools.islice((i for i in catalogue if i not in seen), cfg.per_source))
+    rank = {t: r for r, (t, _) in enumerate(query)}
     out = []
     for item_id in sorted(pool):
         match = content.get(item_id, 0.0)
+        terms: list[str] = []
+        if match > 0:
+            item_terms = catalogue[item_id].terms
+            # the query is u's strongest terms in shared_terms' order: when it holds three
+            # of the item's terms (or all of u), they are the item's strongest shared ones
+            got = sorted(rank[t] for t in item_terms if t in rank)
+            if len(got) >= 3 or len(query) == len(u):
+                terms = [query[r][0] for r in got[:3]]
+            else:
+                terms = shared_terms(u, item_terms)
         out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
-                             trending.get(item_id, 0.0), support.get(item_id, 0),
-                             shared_terms(u, catalogue[item_id].terms) if match > 0 else []))
+                             trending.get(item_id, 0.0), support.get(item_id, 0), terms))
     return CandidateSet(out, len(neighbours))

@@ -14,7 +14,13 @@ import random
 import pytest
 
 from recstream.core import cf
-from recstream.core.candidates import content_scores, find_neighbours, generate, neighbours
+from recstream.core.candidates import (
+    content_scores,
+    find_neighbours,
+    generate,
+    neighbours,
+    shared_terms,
+)
 from recstream.core.process import MemoryPipeline
 from recstream.core.similarity import dot, norm
 from recstream.core.tfidf import top_terms, weights
@@ -127,3 +133,13 @@ def test_shortlist_ties_keep_the_users_met_first() -> None:
     got = neighbours("q", pipe.profiles["q"], pipe.view, pipe.rec_cfg)
     assert [n.user_id for n in got] == ["b"]
     assert generate("q", pipe.profiles["q"], pipe.view, pipe.rec_cfg).neighbours == 1
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_candidate_terms_are_the_strongest_shared_terms(seed: int) -> None:
+    pipe = random_world(seed, query_terms=random.Random(seed).randint(1, 6))
+    for user, profile in pipe.profiles.items():
+        u, _, _ = user_vector(profile, pipe.view)
+        for c in generate(user, profile, pipe.view, pipe.rec_cfg).items:
+            want = shared_terms(u, pipe.view.catalogue.items[c.item_id].terms)
+            assert c.terms == (want if c.content > 0 else []), (user, c.item_id)
