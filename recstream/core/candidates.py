@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recstream.core import cf
-from recstream.core.similarity import norm
-from recstream.core.tfidf import Profile, top_terms, weights
+from recstream.core.tfidf import Profile, top_terms
 from recstream.core.view import GlobalView, ViewCache, user_vector
 from recstream.settings import RecommendSettings
 
@@ -65,43 +64,43 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
     if not rows_l:
         return []
     rows = np.concatenate(rows_l)
-    n, end = len(cache.user_ids), len(rows)
-    acc = np.bincount(rows, weights=np.concatenate(prods_l), minlength=n)
-    first = np.full(n, end)  # where each user first appears: heapq.nlargest's tie-break
-    np.minimum.at(first, rows, np.arange(end))
-    me = cache.user_rows.get(user_id)
-    if me is not None:
-        first[me] = end
-    hit = np.flatnonzero(first < end)
+    # first: where each user first appears (heapq.nlargest's tie-break); acc adds each
+    # user's products in query order
+    users, first, inv = np.unique(rows, return_index=True, return_inverse=True)
+    acc = np.bincount(inv, weights=np.concatenate(prods_l), minlength=len(users))
+    me = cache.arrays.user_rows.get(user_id)
+    hit = np.flatnonzero(users != me) if me is not None else np.arange(len(users))
     shortlist = 3 * cfg.max_neighbours
     if len(hit) > shortlist:
         hit = hit[np.lexsort((first[hit], -acc[hit]))[:shortlist]]
-    m = cache.weighed
-    sk = cache.sketch_rows(hit)
+    sk = cache.sketch_rows(users[hit])
     sk = sk[sk >= 0]
-    sk = sk[m.norm[sk] > 0]
+    m = cache.arrays.sketches
+    w, wnorm = cache.weighed(m, sk)
+    keep = wnorm > 0
+    sk, w, wnorm = sk[keep], w[keep], wnorm[keep]
     if not len(sk) or unorm <= 0:
         return []
     cols = m.cols
     u_cols = np.fromiter((cols.get(t, 0) for t in u), dtype=np.int64, count=len(u))
-    dense = np.zeros(len(cols) + 1)
-    dense[u_cols] = np.fromiter(u.values(), dtype=np.float64, count=len(u))
-    dense[0] = 0.0  # pads, and u's terms no sketch has
+    # each sketch column's position in u (-1: not in u, or the pad)
+    by_col = np.argsort(u_cols, kind="stable")
+    sorted_cols = u_cols[by_col]
     ids = m.ids[sk]
-    prods = m.w[sk] * dense[ids]
+    at = np.minimum(np.searchsorted(sorted_cols, ids), len(u) - 1)
+    pos = np.where((sorted_cols[at] == ids) & (ids != 0), by_col[at], -1)
+    u_w = np.append(np.fromiter(u.values(), dtype=np.float64, count=len(u)), 0.0)
+    prods = w * u_w[pos]
     swap = m.size[sk] > len(u)  # dot() iterates u: its products add in u's term order
     if swap.any():
-        pos = np.full(len(cols) + 1, -1)
-        pos[u_cols] = np.arange(len(u))
-        pos[0] = -1
-        order = np.argsort(pos[ids[swap]], axis=1, kind="stable")
+        order = np.argsort(pos[swap], axis=1, kind="stable")
         prods[swap] = np.take_along_axis(prods[swap], order, axis=1)
     dots = np.cumsum(prods, axis=1)[:, -1]  # sequential, like sum(); zeros change nothing
-    sims = np.minimum(1.0, dots / (unorm * m.norm[sk]))
-    users = m.users
-    scored = {users[r]: s for r, s in zip(sk.tolist(), sims.tolist(), strict=True)
+    sims = np.minimum(1.0, dots / (unorm * wnorm))
+    keys = m.keys
+    scored = {keys[r]: s for r, s in zip(sk.tolist(), sims.tolist(), strict=True)
               if s > cfg.theta}
-    return [cf.Neighbour(v, s, m.items[m.rows[v]])
+    return [cf.Neighbour(v, s, m.src[m.rows[v]]["i"])
             for v, s in cf.select_neighbours(scored, cfg.theta, cfg.max_neighbours)]
 
 
@@ -134,10 +133,7 @@ def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalVie
         above, at = hit[acc[hit] > kth], hit[acc[hit] == kth]
         at = sorted(at.tolist(), key=lambda r: cat.row_ids[r])[:cfg.content_pool - len(above)]
         hit = np.concatenate([above, np.asarray(at, dtype=np.int64)])
-    norms = cache.item_norms(len(cat.row_ids))
-    for row in hit[np.isnan(norms[hit])].tolist():
-        norms[row] = norm(weights(cat.items[cat.row_ids[row]].tf, idf_cache))
-    inorm = norms[hit]
+    inorm = cache.weighed(cache.arrays.items, cache.item_rows(hit))[1]
     keep = inorm > 0 if unorm > 0 else np.zeros(len(hit), dtype=bool)
     hit = hit[keep]
     scores = acc[hit] / (unorm * inorm[keep])

@@ -24,13 +24,21 @@ from recstream.core.candidates import (
 from recstream.core.process import MemoryPipeline
 from recstream.core.similarity import dot, norm
 from recstream.core.tfidf import top_terms, weights
-from recstream.core.view import ViewCache, sketch_vector, user_vector
+from recstream.core.view import IdfTable, MemoryView, ViewCache, sketch_vector, user_vector
 from recstream.settings import ProfileSettings, RecommendSettings
 
 TS = 1_700_000_000.0
 
 WORDS = ["hiking", "boots", "camping", "tent", "gas", "cooker", "chess", "board", "jazz",
          "vinyl", "poles", "map", "rope", "lamp", "stove", "kayak"]
+
+
+class LoopCache:
+    """What the plain loops kept for a pass: an idf table and the sketches weighed."""
+
+    def __init__(self, view: MemoryView) -> None:
+        self.idf = IdfTable(view)
+        self.sketches: dict[str, tuple[dict[str, float], float]] = {}
 
 
 def loop_neighbours(user_id, u, unorm, query, view, cache, cfg):  # type: ignore[no-untyped-def]
@@ -104,7 +112,7 @@ def test_neighbours_and_content_equal_the_plain_loops(seed: int) -> None:
     pipe = random_world(seed, max_neighbours=random.Random(seed).randint(1, 6),
                         query_terms=random.Random(seed).randint(1, 8), sketch_terms=6,
                         content_pool=random.Random(seed).randint(1, 20))
-    cache, ref_cache = ViewCache(pipe.view), ViewCache(pipe.view)  # one pass, as a batch
+    cache, ref_cache = ViewCache(pipe.view), LoopCache(pipe.view)  # one pass, as a batch
     norms: dict[str, float] = {}
     for user, profile in pipe.profiles.items():
         u, unorm, _ = user_vector(profile, pipe.view, cache.idf)
