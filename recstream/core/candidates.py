@@ -64,9 +64,9 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
     if not rows_l:
         return []
     rows = np.concatenate(rows_l)
-    # first: where each user first appears (heapq.nlargest's tie-break); acc adds each
-    # user's products in query order
-    users, first, inv = np.unique(rows, return_index=True, return_inverse=True)
+    # users in the order met; first: where each first appears (heapq.nlargest's tie-break);
+    # acc adds each user's products in query order
+    users, first, inv = cache.arrays.first_met(rows)
     acc = np.bincount(inv, weights=np.concatenate(prods_l), minlength=len(users))
     me = cache.arrays.user_rows.get(user_id)
     hit = np.flatnonzero(users != me) if me is not None else np.arange(len(users))
@@ -81,20 +81,20 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
     sk, w, wnorm = sk[keep], w[keep], wnorm[keep]
     if not len(sk) or unorm <= 0:
         return []
-    cols = m.cols
-    u_cols = np.fromiter((cols.get(t, 0) for t in u), dtype=np.int64, count=len(u))
-    # each sketch column's position in u (-1: not in u, or the pad)
-    by_col = np.argsort(u_cols, kind="stable")
-    sorted_cols = u_cols[by_col]
-    ids = m.ids[sk]
-    at = np.minimum(np.searchsorted(sorted_cols, ids), len(u) - 1)
-    pos = np.where((sorted_cols[at] == ids) & (ids != 0), by_col[at], -1)
-    u_w = np.append(np.fromiter(u.values(), dtype=np.float64, count=len(u)), 0.0)
-    prods = w * u_w[pos]
-    swap = m.size[sk] > len(u)  # dot() iterates u: its products add in u's term order
-    if swap.any():
-        order = np.argsort(pos[swap], axis=1, kind="stable")
-        prods[swap] = np.take_along_axis(prods[swap], order, axis=1)
+    u_cols = np.fromiter((m.cols.get(t, 0) for t in u), dtype=np.int64, count=len(u))
+    dense, pos = cache.arrays.scratch()  # zeros and -1s, one per column
+    try:
+        dense[u_cols] = np.fromiter(u.values(), dtype=np.float64, count=len(u))
+        pos[u_cols] = np.arange(len(u))
+        dense[0], pos[0] = 0.0, -1  # pads, and u's terms no sketch or item has
+        ids = m.ids[sk]
+        prods = w * dense[ids]
+        swap = m.size[sk] > len(u)  # dot() iterates u: its products add in u's term order
+        if swap.any():
+            order = np.argsort(pos[ids[swap]], axis=1, kind="stable")
+            prods[swap] = np.take_along_axis(prods[swap], order, axis=1)
+    finally:
+        dense[u_cols], pos[u_cols] = 0.0, -1
     dots = np.cumsum(prods, axis=1)[:, -1]  # sequential, like sum(); zeros change nothing
     sims = np.minimum(1.0, dots / (unorm * wnorm))
     keys = m.keys

@@ -100,6 +100,9 @@ class ViewArrays:
         # catalogue row -> items row, and the pass that last looked it up
         self.item_of = np.zeros(0, dtype=np.int64)
         self.item_pass = np.zeros(0, dtype=np.int64)
+        self._dense, self._pos = np.zeros(0), np.zeros(0, dtype=np.int64)
+        self._first = np.zeros(0, dtype=np.int64)  # user row -> where met; a big number
+        self._slot = np.zeros(0, dtype=np.int64)
 
     def user_row(self, user_id: str) -> int:
         row = self.user_rows.get(user_id)
@@ -124,6 +127,34 @@ class ViewArrays:
                np.fromiter(p.values(), dtype=np.float64, count=len(p)))
         self.postings_of[term] = (entry, got)
         return got
+
+    def first_met(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct user rows in ``rows`` in the order first met, where each was first
+        met, and each entry's index among them: ``np.unique`` without its sort, in time
+        linear in ``len(rows)`` rather than in the users."""
+        big = np.iinfo(np.int64).max
+        if len(self._first) < len(self.user_ids):
+            more = max(len(self.user_ids), 2 * len(self._first)) - len(self._first)
+            self._first = np.concatenate([self._first, np.full(more, big)])
+            self._slot = np.concatenate([self._slot, np.zeros(more, dtype=np.int64)])
+        at = np.arange(len(rows))
+        np.minimum.at(self._first, rows, at)
+        first = at[self._first[rows] == at]
+        self._first[rows] = big
+        users = rows[first]
+        self._slot[users] = np.arange(len(users))
+        return users, first, self._slot[rows]
+
+    def scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Two arrays with an entry per column, all 0.0 and all -1, for one vector at a
+        time: the caller sets its columns and must reset them to 0.0 and -1 after use (a
+        vector costs its length, not the vocabulary's)."""
+        n = len(self.cols.terms)
+        if len(self._dense) < n:
+            more = max(n, 2 * len(self._dense)) - len(self._dense)
+            self._dense = np.concatenate([self._dense, np.zeros(more)])
+            self._pos = np.concatenate([self._pos, np.full(more, -1)])
+        return self._dense, self._pos
 
     def fit(self) -> None:
         """Size the per-user lookups to the users met so far."""
