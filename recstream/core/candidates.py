@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recstream.core import cf
-from recstream.core.index import merge_trending
-from recstream.core.similarity import dot, norm
-from recstream.core.tfidf import Profile, top_terms, weights
-from recstream.core.view import GlobalView, ViewCache, sketch_vector, user_vector
+from recstream.core.tfidf import Profile, top_terms
+from recstream.core.view import GlobalView, ViewCache, user_vector
 from recstream.settings import RecommendSettings
 
 
@@ -46,33 +44,64 @@ def find_neighbours(user_id: str, u: dict[str, float], unorm: float,
                     query: list[tuple[str, float]], view: GlobalView,
                     cache: ViewCache, cfg: RecommendSettings) -> list[cf.Neighbour]:
     """Users with cosine > θ to vector ``u``, found through the postings of the ``query``
-    terms (u's strongest)."""
+    terms (u's strongest).
+
+    The partial dot products over the query terms pick a shortlist of the best
+    ``3 * max_neighbours`` users (ties: the user met first in the postings, in query order);
+    those get an exact cosine. Both are array operations that add in exactly the order of a
+    plain loop (``np.bincount`` adds each user's products in query order; each cosine's dot
+    adds its products in the order of the smaller vector, as
+    :func:`recstream.core.similarity.dot` does), so the floats are the loop's."""
     idf_cache = cache.idf
-    acc: dict[str, float] = {}
+    rows_l, prods_l = [], []
     for term, wu in query:
-        entry = view.index_entry(term)
-        if not entry:
+        got = cache.postings(term)
+        if got is None:
             continue
         f = wu * idf_cache[term]
-        for v, tf_v in entry["p"].items():
-            if v != user_id:
-                acc[v] = acc.get(v, 0.0) + f * tf_v
-    shortlist = heapq.nlargest(3 * cfg.max_neighbours, acc.items(), key=lambda kv: kv[1])
-    sims: dict[str, float] = {}
-    items: dict[str, dict[str, float]] = {}
-    for v, _ in shortlist:
-        sketch = view.sketch(v)
-        if not sketch:
-            continue
-        weighed = cache.sketches.get(v)
-        if weighed is None:
-            weighed = cache.sketches[v] = sketch_vector(sketch["t"], idf_cache)
-        vw, vnorm = weighed
-        if vnorm > 0 and unorm > 0:  # cosine(u, vw) without recomputing ‖u‖ per neighbour
-            sims[v] = min(1.0, dot(vw, u) / (unorm * vnorm))
-        items[v] = sketch["i"]
-    return [cf.Neighbour(v, s, items[v])
-            for v, s in cf.select_neighbours(sims, cfg.theta, cfg.max_neighbours)]
+        rows_l.append(got[0])
+        prods_l.append(got[1] * f)
+    if not rows_l:
+        return []
+    rows = np.concatenate(rows_l)
+    # users in the order met; first: where each first appears (heapq.nlargest's tie-break);
+    # acc adds each user's products in query order
+    users, first, inv = cache.arrays.first_met(rows)
+    acc = np.bincount(inv, weights=np.concatenate(prods_l), minlength=len(users))
+    me = cache.arrays.user_rows.get(user_id)
+    hit = np.flatnonzero(users != me) if me is not None else np.arange(len(users))
+    shortlist = 3 * cfg.max_neighbours
+    if len(hit) > shortlist:
+        hit = hit[np.lexsort((first[hit], -acc[hit]))[:shortlist]]
+    sk = cache.sketch_rows(users[hit])
+    sk = sk[sk >= 0]
+    m = cache.arrays.sketches
+    w, wnorm = cache.weighed(m, sk)
+    keep = wnorm > 0
+    sk, w, wnorm = sk[keep], w[keep], wnorm[keep]
+    if not len(sk) or unorm <= 0:
+        return []
+    u_cols = np.fromiter((m.cols.get(t, 0) for t in u), dtype=np.int64, count=len(u))
+    dense, pos = cache.arrays.scratch()  # zeros and -1s, one per column
+    try:
+        dense[u_cols] = np.fromiter(u.values(), dtype=np.float64, count=len(u))
+        pos[u_cols] = np.arange(len(u))
+        dense[0], pos[0] = 0.0, -1  # pads, and u's terms no sketch or item has
+        ids = m.ids[sk]
+        prods = w * dense[ids]
+        swap = m.size[sk] > len(u)  # dot() iterates u: its products add in u's term order
+        if swap.any():
+            order = np.argsort(pos[ids[swap]], axis=1, kind="stable")
+            prods[swap] = np.take_along_axis(prods[swap], order, axis=1)
+    finally:
+        dense[u_cols], pos[u_cols] = 0.0, -1
+    dots = np.cumsum(prods, axis=1)[:, -1]  # sequential, like sum(); zeros change nothing
+    sims = np.minimum(1.0, dots / (unorm * wnorm))
+    keys = m.keys
+    scored = {keys[r]: s for r, s in zip(sk.tolist(), sims.tolist(), strict=True)
+              if s > cfg.theta}
+    return [cf.Neighbour(v, s, m.src[m.rows[v]]["i"])
+            for v, s in cf.select_neighbours(scored, cfg.theta, cfg.max_neighbours)]
 
 
 def neighbours(user_id: str, profile: Profile, view: GlobalView,
@@ -91,7 +120,7 @@ def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalVie
     """cosine(u, item vector) for the catalogue items best matching the ``query`` terms
     (the ``content_pool`` largest partial dot products over the query terms, ties broken by
     item id)."""
-    idf_cache, norms = cache.idf, cache.item_norms
+    idf_cache = cache.idf
     cat = view.catalogue
     acc = np.zeros(len(cat.row_ids))
     for term, wu in query:
@@ -104,15 +133,11 @@ def content_scores(unorm: float, query: list[tuple[str, float]], view: GlobalVie
         above, at = hit[acc[hit] > kth], hit[acc[hit] == kth]
         at = sorted(at.tolist(), key=lambda r: cat.row_ids[r])[:cfg.content_pool - len(above)]
         hit = np.concatenate([above, np.asarray(at, dtype=np.int64)])
-    out = {}
-    for row, partial_dot in zip(hit.tolist(), acc[hit].tolist(), strict=True):
-        item_id = cat.row_ids[row]
-        inorm = norms.get(item_id)
-        if inorm is None:
-            inorm = norms[item_id] = norm(weights(cat.items[item_id].tf, idf_cache))
-        if inorm > 0 and unorm > 0:
-            out[item_id] = partial_dot / (unorm * inorm)
-    return out
+    inorm = cache.weighed(cache.arrays.items, cache.item_rows(hit))[1]
+    keep = inorm > 0 if unorm > 0 else np.zeros(len(hit), dtype=bool)
+    hit = hit[keep]
+    scores = acc[hit] / (unorm * inorm[keep])
+    return dict(zip([cat.row_ids[r] for r in hit.tolist()], scores.tolist(), strict=True))
 
 
 def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) -> list[str]:
@@ -133,22 +158,31 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
     neighbours = find_neighbours(user_id, u, unorm, query, view, cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
     content = content_scores(unorm, query, view, cache, cfg) if u else {}
-    trending = dict(merge_trending(view.trending_lists(), cfg.trending_half_life_s,
-                                   cfg.trending_size))
-    seen = profile.items
+    trending, trending_ranked = cache.trending(cfg.trending_half_life_s, cfg.trending_size)
+    seen, catalogue = profile.items, view.catalogue.items
     pool: set[str] = set()
-    for signal in (cf_scores, content, trending):  # a quota per source keeps every kind
-        fresh = ((i, v) for i, v in signal.items() if i not in seen and i in view.catalogue)
-        pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
-                                                 key=lambda kv: (kv[1], kv[0])))
+    for signal in (cf_scores, content):  # a quota per source keeps every kind
+        # (score, item) tuples order as the key (score, item id): best first, ties by id
+        fresh = [(v, i) for i, v in signal.items() if i not in seen and i in catalogue]
+        pool.update(i for _, i in heapq.nlargest(cfg.per_source, fresh))
+    pool.update(itertools.islice((i for _, i in trending_ranked
+                                  if i not in seen and i in catalogue), cfg.per_source))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
-        fresh = (i for i in view.catalogue.items if i not in seen)
-        pool.update(itertools.islice(fresh, cfg.per_source))
+        pool.update(itertools.islice((i for i in catalogue if i not in seen), cfg.per_source))
+    rank = {t: r for r, (t, _) in enumerate(query)}
     out = []
     for item_id in sorted(pool):
-        c = Candidate(item_id, cf_scores.get(item_id, 0.0), content.get(item_id, 0.0),
-                      trending.get(item_id, 0.0), support.get(item_id, 0))
-        if c.content > 0:
-            c.terms = shared_terms(u, view.catalogue.items[item_id].terms)
-        out.append(c)
+        match = content.get(item_id, 0.0)
+        terms: list[str] = []
+        if match > 0:
+            item_terms = catalogue[item_id].terms
+            # the query is u's strongest terms in shared_terms' order: when it holds three
+            # of the item's terms (or all of u), they are the item's strongest shared ones
+            got = sorted(rank[t] for t in item_terms if t in rank)
+            if len(got) >= 3 or len(query) == len(u):
+                terms = [query[r][0] for r in got[:3]]
+            else:
+                terms = shared_terms(u, item_terms)
+        out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
+                             trending.get(item_id, 0.0), support.get(item_id, 0), terms))
     return CandidateSet(out, len(neighbours))

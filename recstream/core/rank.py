@@ -27,12 +27,22 @@ def blend(candidates: Sequence[Candidate], weights: Mapping[str, float], top_n: 
     explored items carry ``explore: true``.
     """
     pool = [c for c in candidates if c.item_id not in seen]
-    peak = {s: max((getattr(c, s) for c in pool), default=0.0) for s in SIGNALS}
-    scored = []
+    peak = {"cf": max((c.cf for c in pool), default=0.0),
+            "content": max((c.content for c in pool), default=0.0),
+            "trending": max((c.trending for c in pool), default=0.0),
+            "llm": max((c.llm for c in pool), default=0.0)}
+    # unrolled over SIGNALS, adding in their order from 0.0 as sum() did: the same floats
+    wc, wn, wt, wl = (weights.get(s, 0.0) for s in SIGNALS)
+    pc, pn, pt, pl = (peak[s] for s in SIGNALS)
+    keyed = []
     for c in pool:
-        x = {s: getattr(c, s) / peak[s] if peak[s] > 0 else 0.0 for s in SIGNALS}
-        scored.append((sum(weights.get(s, 0.0) * x[s] for s in SIGNALS), c, x))
-    scored.sort(key=lambda sc: (-sc[0], sc[1].item_id))
+        score = (0.0 + wc * (c.cf / pc if pc > 0 else 0.0)
+                 + wn * (c.content / pn if pn > 0 else 0.0)
+                 + wt * (c.trending / pt if pt > 0 else 0.0)
+                 + wl * (c.llm / pl if pl > 0 else 0.0))
+        keyed.append((-score, c.item_id, c))
+    keyed.sort()  # best first, ties by item id (ids are unique: c is never compared)
+    scored: list[tuple[float, Candidate, Any]] = [(-k, c, None) for k, _, c in keyed]
     flags = [False] * min(top_n, len(scored))
     if epsilon > 0 and rng is not None:
         top, flags = explore(scored, top_n, epsilon, rng)
@@ -40,7 +50,8 @@ def blend(candidates: Sequence[Candidate], weights: Mapping[str, float], top_n: 
         top = scored[:top_n]
     shown = [s for s in SIGNALS if s != "llm" or peak["llm"] > 0]
     out = []
-    for (score, c, x), explored in zip(top, flags, strict=True):
+    for (score, c, _), explored in zip(top, flags, strict=True):
+        x = {s: getattr(c, s) / peak[s] if peak[s] > 0 else 0.0 for s in SIGNALS}
         item: dict[str, Any] = {
             "item_id": c.item_id, "score": round(score, 6),
             "reasons": reasons(c, llm_share=x["llm"]),

@@ -6,8 +6,9 @@ In the pipeline the view is backed by replicas of the term index, user sketches 
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -15,10 +16,12 @@ import numpy as np
 from recstream.core import index
 from recstream.core.catalogue import Catalogue
 from recstream.core.tfidf import Profile, idf, top_terms
+from recstream.core.viewarrays import TermRows, ViewArrays
 
 
 class GlobalView(Protocol):
     catalogue: Catalogue
+    arrays: ViewArrays  # kept by the view for ViewCache; never read elsewhere
 
     def index_entry(self, key: str) -> Mapping[str, Any] | None: ...
 
@@ -35,32 +38,142 @@ def n_users(view: GlobalView) -> int:
 
 
 class IdfTable(dict[str, float]):
-    """idf(w) under the view's N and df at creation, computed on first use of each term."""
+    """idf(w) under the view's N and df at creation, computed on first use of each term.
 
-    def __init__(self, view: GlobalView) -> None:
+    ``changed``: told which terms' values :meth:`set_many` replaced by different ones (a
+    :class:`ViewCache` keeps column copies of the values)."""
+
+    def __init__(self, view: GlobalView,
+                 changed: Callable[[list[str]], None] | None = None) -> None:
         super().__init__()
         self.view = view
         self.n = n_users(view)
+        self.changed = changed
 
     def __missing__(self, term: str) -> float:
         e = self.view.index_entry(term)
         value = self[term] = idf(self.n, int(e["df"])) if e else 0.0
         return value
 
+    def set_many(self, terms: Sequence[str], values: np.ndarray) -> None:
+        new = dict(zip(terms, values.tolist(), strict=True))
+        if self.changed is not None and self:
+            # __missing__ (math.log2) and idf_vector (np.log2) may differ in the last bit
+            moved = [t for t in self.keys() & new.keys() if self[t] != new[t]]
+            if moved:
+                self.changed(moved)
+        self.update(new)
+
+
+_PASSES = itertools.count(1)
+
 
 class ViewCache:
-    """Values derived from the global view, valid while the view does not change: idf per
-    term, TF-IDF norm per catalogue item, TF-IDF weights and norm per neighbour sketch.
+    """Values derived from the global view for one pass: idf per term, TF-IDF weights and
+    norms of the neighbour sketches and catalogue items met, the merged trending list.
 
     The candidate stage computes one batch of events in one synchronous pass (the replica
     applies updates between awaits, never during it), so a cache made for the pass gives the
     same numbers as computing each event alone, and popular neighbours and items of the batch
-    are weighed once instead of once per event."""
+    are weighed once instead of once per event. The conversions that do not depend on idf
+    live on the view (:class:`recstream.core.viewarrays.ViewArrays`), so a small pass does
+    not pay for them again. A sketch or item is weighed at its first use in the pass under
+    the idf table's values at that moment, as a plain loop over the events would."""
 
     def __init__(self, view: GlobalView) -> None:
-        self.idf = IdfTable(view)
-        self.item_norms: dict[str, float] = {}
-        self.sketches: dict[str, tuple[dict[str, float], float]] = {}  # user -> (w, ‖w‖)
+        self.view = view
+        self.arrays = view.arrays
+        self.pass_id = next(_PASSES)
+        self.idf = IdfTable(view, self._idf_changed)
+        self._idf_cols = np.full(len(self.arrays.cols.terms), np.nan)  # nan: not yet
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._trending: dict[tuple[float, int], tuple[dict[str, float],
+                                                      list[tuple[float, str]]]] = {}
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's postings as arrays (rows of :attr:`arrays` users, tf) in the entry's
+        order; None when the index has no entry for the term."""
+        if term in self._postings:
+            return self._postings[term]
+        got = self._postings[term] = self.arrays.postings(term, self.view.index_entry(term))
+        return got
+
+    def sketch_rows(self, users: np.ndarray) -> np.ndarray:
+        """The ``arrays.sketches`` row of each user row in ``users`` (-2: the user has no
+        sketch), brought up to date with the view once per pass."""
+        a = self.arrays
+        a.fit()
+        todo = users[a.sketch_pass[users] != self.pass_id]
+        if len(todo):
+            ids, sketches, rows = a.user_ids, a.sketches, a.sketch_of
+            for r in todo.tolist():
+                v = ids[r]
+                sketch = self.view.sketch(v)
+                rows[r] = sketches.row(v, sketch, sketch["t"]) if sketch else -2
+            a.sketch_pass[todo] = self.pass_id
+        return a.sketch_of[users]
+
+    def item_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The ``arrays.items`` row of each catalogue row in ``rows`` (items in the
+        catalogue), brought up to date with the view once per pass."""
+        a, cat = self.arrays, self.view.catalogue
+        a.fit_items(len(cat.row_ids))
+        todo = rows[a.item_pass[rows] != self.pass_id]
+        if len(todo):
+            items, of, ids = a.items, a.item_of, cat.row_ids
+            for r in todo.tolist():
+                item = cat.items[ids[r]]
+                of[r] = items.row(r, item, item.tf)
+            a.item_pass[todo] = self.pass_id
+        return a.item_of[rows]
+
+    def weighed(self, m: TermRows, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The TF-IDF weights (padded rows) and norms of ``m``'s ``rows``, computed at each
+        row's first use in the pass. The norm adds the squares in the row's term order
+        (zero pads change nothing), as :func:`sketch_vector` and ``similarity.norm``."""
+        todo = rows[m.stamp[rows] != self.pass_id]
+        if len(todo):
+            w = m.val[todo] * self._idf_of(m.ids[todo])
+            m.w[todo] = w
+            m.norm[todo] = np.sqrt(np.cumsum(w * w, axis=1)[:, -1])
+            m.stamp[todo] = self.pass_id
+        return m.w[rows], m.norm[rows]
+
+    def _idf_of(self, ids: np.ndarray) -> np.ndarray:
+        """idf of each column in ``ids`` (0 for the pad), as :attr:`idf` holds it now."""
+        terms = self.arrays.cols.terms
+        got = self._idf_cols
+        if len(got) < len(terms):
+            got = self._idf_cols = np.concatenate([got, np.full(len(terms) - len(got),
+                                                                 np.nan)])
+        got[0] = 0.0
+        out = got[ids]
+        miss = np.isnan(out)
+        if miss.any():
+            cols = np.unique(ids[miss])
+            table = self.idf
+            got[cols] = [table[terms[c]] for c in cols.tolist()]
+            out = got[ids]
+        return out
+
+    def _idf_changed(self, terms: list[str]) -> None:
+        cols = self.arrays.cols
+        got = self._idf_cols
+        for t in terms:
+            c = cols.get(t)
+            if c is not None and c < len(got):
+                got[c] = np.nan  # read again from the table at the next use
+
+    def trending(self, half_life_s: float, size: int
+                 ) -> tuple[dict[str, float], list[tuple[float, str]]]:
+        """The merged trending lists (:func:`recstream.core.index.merge_trending`) as item ->
+        score, and as (score, item) best first: the same for every event of the pass."""
+        got = self._trending.get((half_life_s, size))
+        if got is None:
+            scores = dict(index.merge_trending(self.view.trending_lists(), half_life_s, size))
+            ranked = sorted(((v, i) for i, v in scores.items()), reverse=True)
+            got = self._trending[(half_life_s, size)] = (scores, ranked)
+        return got
 
 
 def idf_vector(view: GlobalView, terms: Sequence[str], n: int) -> np.ndarray:
@@ -94,7 +207,7 @@ def user_vector(profile: Profile, view: GlobalView, table: IdfTable | None = Non
     counts = np.fromiter(profile.counts.values(), dtype=np.float64, count=len(terms))
     idf_v = idf_vector(view, terms, table.n)
     w = counts * (1.0 / profile.length) * idf_v
-    table.update(zip(terms, idf_v.tolist(), strict=True))
+    table.set_many(terms, idf_v)
     nz = np.flatnonzero(w > 0)
     u = dict(zip([terms[i] for i in nz], w[nz].tolist(), strict=True))
     return u, math.sqrt(float(w @ w)), table
@@ -121,6 +234,7 @@ class MemoryView:
 
     def __init__(self) -> None:
         self.catalogue = Catalogue()
+        self.arrays = ViewArrays()
         self.entries: dict[str, Mapping[str, Any]] = {}
         self.sketches: dict[str, Mapping[str, Any]] = {}
         self.trending: dict[str, list[list[Any]]] = {}
