@@ -171,8 +171,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         if wait is None:
             return False
         base, since = wait
-        if message.offset < base:
-            return False
+        if message.offset < base:  # committed already: a fetch from a stale position
+            return True  # (a transaction's offset not yet visible when it was read)
         if message.offset == base:
             del self._awaiting[message.tp]
             return False
@@ -315,6 +315,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         admitted, held = [], []
         for ev in events:
             tp, offset = ev.message.tp, ev.message.offset
+            base = self._commit_base.get(tp)
+            if base is not None and offset < base:
+                # committed already (a transaction published it): never again; left
+                # unacknowledged without a seek back
+                held.append(ev)
+                continue
             f = nxt.get(tp, self._frontier.get(tp))
             if tp in gapped:
                 held.append(ev)

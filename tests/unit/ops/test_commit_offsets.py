@@ -91,7 +91,7 @@ def test_after_a_seek_records_above_the_base_wait_for_it() -> None:
 
     assert not passes(55) and not passes(56)
     assert passes(7, partition=1)  # other partitions are not held
-    assert passes(49)  # below the base: in order
+    assert not passes(49)  # below the base: committed already, dropped
     assert passes(50)  # the base itself ends the hold
     assert passes(55) and passes(56)
     state._awaiting[("events", 0)] = (60, time.monotonic() - 60)  # base 60 never came
@@ -177,10 +177,14 @@ def test_the_in_order_gate_holds_records_after_a_gap_and_seeks_back() -> None:
     assert consumer._reread == {tp: 12}  # sought back at the next commit
     consumer.advance(admitted)
     assert consumer._frontier[tp] == 12
-    admitted, held = consumer.gate(evs(8, 12, 13))  # a re-delivery passes; 12 fills the gap
-    assert [e.message.offset for e in admitted] == [8, 12, 13] and not held
-    consumer.advance(admitted[:1])  # applying 8 again does not move the frontier
+    admitted, held = consumer.gate(evs(11, 12, 13))  # a re-delivery passes; 12 fills the gap
+    assert [e.message.offset for e in admitted] == [11, 12, 13] and not held
+    consumer.advance(admitted[:1])  # applying 11 again does not move the frontier
     assert consumer._frontier[tp] == 12
+    consumer._reread.clear()
+    admitted, held = consumer.gate(evs(8, 12))  # below the commit base: committed, dropped
+    assert [e.message.offset for e in admitted] == [12]
+    assert [e.message.offset for e in held] == [8] and not consumer._reread
     consumer._set_base(tp, 40)  # a new assignment: the base from the broker
     assert consumer._frontier[tp] == 40 and tp not in consumer._reread
 
