@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 STALL_S = 5.0  # a head gap this old, with its record not in flight, is re-fetched
 AWAIT_S = 10.0  # longest a partition's records wait for its base record after a seek
 MAX_STALL_S = 60.0  # ... and again after 10, 20, 40, then every 60 s while it persists
+IDLE_S = 20.0  # the idle watchdog's first wait (then doubling, at most MAX_STALL_S)
 MARKER_IDLE_S = 2.0  # an idle transactional partition's position is committed after this
 
 
@@ -403,8 +404,10 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         never reached the streams and are never fetched again: with no later record acked
         there is no head gap to notice, and with the input drained nothing arrives to end
         a hold (the chaos test's stall: 1,865 events behind the committed offsets, both
-        workers silent; its exact route was not found). Waits STALL_S, then twice as long
-        each time at the same base, at most MAX_STALL_S."""
+        workers silent; its exact route was not found). Waits IDLE_S, then twice as long
+        each time at the same base, at most MAX_STALL_S: a seek back re-delivers what was
+        fetched but not acked, and a stage that is not idempotent (dead letters, the
+        index) sees it twice."""
         now = time.monotonic()
         if self._delivering:
             self._blocked_at = now  # time spent blocked does not count as idle
@@ -412,8 +415,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         busy = {m.tp for m in self._unacked_messages}
         active = self._active_partitions
         for tp, base in list(self._commit_base.items()):
-            if tp in busy or tp in self._reseek:
-                continue
+            if tp in busy or tp in self._reseek or any(o >= base for o in self._acked[tp]):
+                continue  # in flight, or a head gap (the rule above handles it)
             if active is not None and tp not in active:  # paused (recovery) or its stream
                 self._seen[tp] = now  # buffer is full (Faust's flow control): not fetched
                 continue
@@ -428,7 +431,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             if prev_base != base:
                 tries = 0
             quiet = now - max(self._seen.get(tp, now), self._blocked_at)
-            if quiet < min(STALL_S * 2 ** tries, MAX_STALL_S):
+            if quiet < min(IDLE_S * 2 ** tries, MAX_STALL_S):
                 continue
             log.warning("commit guard: %s idle for %.0f s at offset %d with records up to "
                         "%d; seeking back to it", tp, quiet, base, end - 1)

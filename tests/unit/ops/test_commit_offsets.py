@@ -228,7 +228,7 @@ def test_a_partition_idle_behind_its_records_is_sought_back() -> None:
     from faust.types import TP
     from faust.types.tuples import ConsumerMessage
 
-    from streams.offsets import STALL_S
+    from streams.offsets import IDLE_S as STALL_S
 
     app = faust.App("guard-idle", broker="kafka://localhost:9", autodiscover=False)
     install(app)
