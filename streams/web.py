@@ -72,5 +72,8 @@ def register_web(p: Pipeline) -> None:
 
     @p.app.page("/health")
     async def health(web: Any, request: Any) -> Any:
+        owned = sorted(tp.partition for tp in p.app.assignor.assigned_actives()
+                       if tp.topic == p.names.events)
         return web.json({"ready": p.replica.ready.is_set(), "items": len(p.view.catalogue),
-                         "replicated_records": p.replica.records})
+                         "replicated_records": p.replica.records,
+                         "rebalancing": bool(p.app.rebalancing), "events_partitions": owned})

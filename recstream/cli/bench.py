@@ -56,10 +56,10 @@ def _get_json(url: str) -> dict[str, Any] | None:
 
 @dataclass
 class BenchProcesses:
-    """A worker (and scorer) started for one bench run on fresh topics."""
+    """Workers (and the scorer) started for one bench run on fresh topics."""
 
     prefix: str
-    worker: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
     scorer: subprocess.Popen[bytes] | None
     log: Path
 
@@ -92,17 +92,19 @@ def local_broker(bootstrap: str | None) -> Iterator[str]:
 
 @contextmanager
 def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir: Path,
-             loglevel: str, log: Path | None = None) -> Iterator[BenchProcesses]:
-    """Fresh topics (a new prefix), the catalogue produced first, then a worker (and the
-    scorer) started as ``recstream up`` starts them; yields once they are ready."""
+             loglevel: str, log: Path | None = None, workers: int = 1
+             ) -> Iterator[BenchProcesses]:
+    """Fresh topics (a new prefix), the catalogue produced first, then ``workers`` worker
+    processes (one consumer group, each its own state directory) and the scorer, started as
+    ``recstream up`` starts them; yields once every worker is ready and the group has spread
+    the ``events`` partitions over all of them (no rebalance left to happen mid-run)."""
     from streams.admin import ensure_topics
     from streams.bench import produce_items
     from streams.topics import topic_names
 
     prefix = f"bench{uuid.uuid4().hex[:8]}-"
-    web, scorer_web = _free_port(), _free_port()
+    scorer_web = _free_port()
     env = {**os.environ, "RECSTREAM_TOPICS__PREFIX": prefix,
-           "RECSTREAM_WORKER__DATA_DIR": str(workdir / prefix),
            "RECSTREAM_SCORER__ENABLED": "true" if scorer else "false",
            "RECSTREAM_SCORER__WEB_PORT": str(scorer_web)}
     if not env.get("RECSTREAM_PRIVACY__KEY") and not env.get("RECSTREAM_PRIVACY__KEY_FILE"):
@@ -123,18 +125,28 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
                                   env=env, stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)
             procs.append(sc)
-        w = subprocess.Popen([*cmd, "worker", "-b", bootstrap, "--web-port", str(web),
-                              "--loglevel", loglevel], env=env, stdout=out,
-                             stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append(w)
+        webs, ws = [], []
+        for i in range(workers):
+            webs.append(_free_port())
+            ws.append(subprocess.Popen(
+                [*cmd, "worker", "-b", bootstrap, "--web-port", str(webs[-1]), "--loglevel",
+                 loglevel], env={**env, "RECSTREAM_WORKER__DATA_DIR": str(
+                     workdir / f"{prefix}w{i}")}, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True))
+        procs.extend(ws)
+        want = min(workers, names.partitions)  # workers that get events partitions
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             for proc in procs:
                 if proc.poll() is not None:
                     raise UserError(f"a bench process exited with code {proc.returncode}; "
                                     f"log: {log}\n{log.read_text()[-2000:]}")
-            h = _get_json(f"http://127.0.0.1:{web}/health") or {}
-            ok = h.get("ready") and h.get("items", 0) >= len(items)
+            hs = [_get_json(f"http://127.0.0.1:{port}/health") or {} for port in webs]
+            ok = all(h.get("ready") and h.get("items", 0) >= len(items)
+                     and not h.get("rebalancing") for h in hs)
+            owned = [h.get("events_partitions") or [] for h in hs]
+            ok = ok and sum(map(len, owned)) == names.partitions and sum(map(bool, owned)
+                                                                         ) == want
             if ok and scorer:
                 ok = bool((_get_json(f"http://127.0.0.1:{scorer_web}/health") or {})
                           .get("ready"))
@@ -144,7 +156,7 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
                 raise UserError(f"the pipeline was not ready after {READY_TIMEOUT_S:.0f} s; "
                                 f"log: {log}")
             time.sleep(0.5)
-        yield BenchProcesses(prefix, w, sc, log)
+        yield BenchProcesses(prefix, ws, sc, log)
     finally:
         for proc in reversed(procs):
             stop_process(proc)
@@ -174,9 +186,11 @@ def py_spy(pid: int, path: Path | None) -> Iterator[None]:
 
 def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, items: int,
              scorer: bool, seed: int, with_ceiling: bool, idle_s: float, max_wait_s: float,
-             loglevel: str, profile: Path | None = None, log: Path | None = None
-             ) -> dict[str, Any]:
-    """One bench run on fresh topics: ceiling first (nothing else running), then the pipeline."""
+             loglevel: str, profile: Path | None = None, log: Path | None = None,
+             workers: int = 1) -> dict[str, Any]:
+    """One bench run on fresh topics: ceiling first (nothing else running), then the pipeline.
+    CPU is summed over the workers; ``rss_mb`` is their peak resident memory summed (each
+    worker's in ``worker_rss_mb``)."""
     from recstream.bench.procstat import cpu_seconds, peak_rss_mb
     from recstream.bench.summary import bench_result
     from recstream.bench.synthetic import make_workload
@@ -192,22 +206,25 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
         baseline = base.throughput_eps()
     workdir = Path(tempfile.mkdtemp(prefix="recstream-bench-"))
     try:
-        with pipeline(bootstrap, work.items, scorer, workdir, loglevel, log) as p:
+        with pipeline(bootstrap, work.items, scorer, workdir, loglevel, log, workers) as p:
             names = topic_names(settings(bootstrap, topics={"prefix": p.prefix}))
             topics = dict(zip(("clicks", "purchases", "ratings"), names.inputs, strict=True))
-            cpu0 = cpu_seconds(p.worker.pid)
+            pids = [w.pid for w in p.workers]
+            cpu0 = [cpu_seconds(pid) for pid in pids]
             import asyncio
 
-            with py_spy(p.worker.pid, profile):
+            with py_spy(pids[0], profile):
                 delivery = asyncio.run(drive(bootstrap, work.events, topics,
                                              names.recommendations, names.partitions, rate,
                                              idle_s=idle_s, max_wait_s=max_wait_s))
-            cpu1 = cpu_seconds(p.worker.pid)
-            rss = peak_rss_mb(p.worker.pid)
-        cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+            cpu1 = [cpu_seconds(pid) for pid in pids]
+            rsss = [peak_rss_mb(pid) for pid in pids]
+        cpu = (sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
+               if None not in cpu0 and None not in cpu1 else None)  # type: ignore[operator]
+        rss = sum(rsss) if None not in rsss else None  # type: ignore[arg-type]
         result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
                               users=users, items=items, cpu_s=cpu, scorer=scorer)
-        result["users_seen"] = work.users_seen
+        result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss)
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -238,7 +255,9 @@ def bench(
                       "for this long (s).")] = 60.0,
     max_wait_s: Annotated[float, typer.Option(help="Longest wait after the last event is "
                           "sent (s); what has not arrived then is reported missing.")] = 120.0,
-    profile: Annotated[Path | None, typer.Option(help="py-spy the worker during the run "
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (one consumer group; "
+                       "more than the events partitions leaves some idle).")] = 1,
+    profile: Annotated[Path | None, typer.Option(help="py-spy the first worker during the run "
                        "into this file (.svg flame graph, .json speedscope, else collapsed "
                        "stacks).", show_default=False)] = None,
     loglevel: Annotated[str, typer.Option(help="Worker and scorer log level.")] = "warning",
@@ -261,7 +280,7 @@ def bench(
     except ValueError as e:
         raise UserError(str(e)) from None
     common = {"rate": r, "items": items, "scorer": scorer, "seed": seed, "idle_s": idle_s,
-              "max_wait_s": max_wait_s, "loglevel": loglevel, "log": log}
+              "max_wait_s": max_wait_s, "loglevel": loglevel, "log": log, "workers": workers}
     with local_broker(bootstrap) as boot:
         if counts is None:
             res = run_once(boot, events=events, users=users, with_ceiling=ceiling,
@@ -294,5 +313,5 @@ def _print_run(res: dict[str, Any], json_out: bool) -> None:
         f"consume→produce)\n"
         f"  ratio      {res['ratio'] or 0:>10.3f}\n"
         f"  latency ms p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}\n"
-        f"  worker     {res['cpu_us_per_event'] or 0:,.0f} µs CPU/event, peak RSS "
-        f"{res['rss_mb']} MB")
+        f"  workers    {res['workers']}: {res['cpu_us_per_event'] or 0:,.0f} µs CPU/event, "
+        f"peak RSS {res['rss_mb']} MB")

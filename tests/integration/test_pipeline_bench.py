@@ -49,3 +49,21 @@ def test_bench_rejects_a_bad_rate() -> None:
     assert out.returncode == 2
     assert "--rate must be a number of events/s or 'max'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_bench_spreads_partitions_over_workers(kafka_broker: str) -> None:
+    """``--workers 2``: two worker processes in one group, each given events partitions
+    before the run starts (the bench waits for it), and together they answer every event."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECSTREAM_")}
+    cmd = [sys.executable, "-m", "recstream", "bench", "-b", kafka_broker, "--events", "200",
+           "--rate", "max", "--users", "50", "--items", "100", "--workers", "2",
+           "--no-scorer", "--no-ceiling", "--json"]
+    out = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                         timeout=280)
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = json.loads(out.stdout)
+    assert res["workers"] == 2 and len(res["worker_rss_mb"]) == 2
+    assert all(r > 50 for r in res["worker_rss_mb"])
+    assert res["rss_mb"] == pytest.approx(sum(res["worker_rss_mb"]), abs=0.2)
+    assert res["received"] == 200 and res["missing"] == 0, res
+    assert res["baseline_eps"] is None and res["ratio"] is None
