@@ -18,10 +18,11 @@ def cpu_seconds_from_stat(stat_text: str, clk_tck: int = CLK_TCK) -> float:
     return (int(rest[11]) + int(rest[12])) / clk_tck
 
 
-def peak_rss_mb_from_status(status_text: str) -> float | None:
-    """VmHWM (peak resident set) in MiB from the text of ``/proc/<pid>/status``."""
+def peak_rss_mb_from_status(status_text: str, field: str = "VmHWM") -> float | None:
+    """VmHWM (peak resident set; ``field="VmRSS"``: the current one) in MiB from the text of
+    ``/proc/<pid>/status``."""
     for line in status_text.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024.0, 1)
     return None
 
@@ -37,5 +38,13 @@ def cpu_seconds(pid: int) -> float | None:
 def peak_rss_mb(pid: int) -> float | None:
     try:
         return peak_rss_mb_from_status(Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return None
+
+
+def rss_mb(pid: int) -> float | None:
+    """The process's resident memory now (VmRSS, MiB); None once it is gone."""
+    try:
+        return peak_rss_mb_from_status(Path(f"/proc/{pid}/status").read_text(), "VmRSS")
     except OSError:
         return None

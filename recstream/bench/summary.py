@@ -88,6 +88,25 @@ def flatness(values: Sequence[float]) -> float | None:
     return max(abs(v - mean) for v in values) / mean if mean else 0.0
 
 
+def memory_growth(samples: Sequence[tuple[float, float]], warmup: float = 0.25,
+                  points: int = 40) -> dict[str, Any] | None:
+    """Resident memory over a run from ``(seconds, MiB)`` samples: ``after_warmup_mb`` (the
+    first sample past ``warmup`` of the run's span), ``end_mb`` (the last), ``growth_pct``
+    (end over after-warm-up, %) and ``timeline`` (at most ``points`` samples, evenly
+    picked, first and last kept). None without two samples."""
+    if len(samples) < 2:
+        return None
+    t0, t1 = samples[0][0], samples[-1][0]
+    cut = t0 + warmup * (t1 - t0)
+    base = next(mb for t, mb in samples if t >= cut)
+    end = samples[-1][1]
+    step = max(1, -(-(len(samples) - 1) // (points - 1)))
+    timeline = [*samples[:-1:step], samples[-1]]
+    return {"after_warmup_mb": base, "end_mb": end,
+            "growth_pct": round((end - base) / base * 100.0, 1) if base else None,
+            "timeline": [[round(t - t0, 1), mb] for t, mb in timeline]}
+
+
 def bench_result(*, rate: float | None, delivery: Delivery, baseline_eps: float | None,
                  rss_mb: float | None, users: int, items: int, cpu_s: float | None,
                  scorer: bool) -> dict[str, Any]:

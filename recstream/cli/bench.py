@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -164,6 +165,34 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
 
 
 @contextmanager
+def sampling_rss(pids: list[int], every_s: float = 2.0) -> Iterator[list[tuple[float, float]]]:
+    """``(seconds, MiB)`` samples of the processes' summed resident memory, taken every
+    ``every_s`` while the block runs and once as it ends (a sample where one has exited is
+    skipped)."""
+    from recstream.bench.procstat import rss_mb
+
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while True:
+            got = [rss_mb(pid) for pid in pids]
+            if None not in got:
+                samples.append((time.monotonic(), round(sum(got), 1)))  # type: ignore[arg-type]
+            if stop.is_set():  # the last sample is taken as the block ends
+                return
+            stop.wait(every_s)
+
+    t = threading.Thread(target=sample, name="bench-rss", daemon=True)
+    t.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        t.join()
+
+
+@contextmanager
 def py_spy(pid: int, path: Path | None) -> Iterator[None]:
     """Sample ``pid`` with py-spy into ``path`` (.svg flame graph, .json speedscope, other:
     collapsed stacks) while the block runs; nothing when ``path`` is None."""
@@ -192,7 +221,7 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
     CPU is summed over the workers; ``rss_mb`` is their peak resident memory summed (each
     worker's in ``worker_rss_mb``)."""
     from recstream.bench.procstat import cpu_seconds, peak_rss_mb
-    from recstream.bench.summary import bench_result
+    from recstream.bench.summary import bench_result, memory_growth
     from recstream.bench.synthetic import make_workload
     from streams.bench import ceiling, drive
     from streams.topics import topic_names
@@ -213,7 +242,7 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
             cpu0 = [cpu_seconds(pid) for pid in pids]
             import asyncio
 
-            with py_spy(pids[0], profile):
+            with py_spy(pids[0], profile), sampling_rss(pids) as samples:
                 delivery = asyncio.run(drive(bootstrap, work.events, topics,
                                              names.recommendations, names.partitions, rate,
                                              idle_s=idle_s, max_wait_s=max_wait_s))
@@ -224,7 +253,8 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
         rss = sum(rsss) if None not in rsss else None  # type: ignore[arg-type]
         result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
                               users=users, items=items, cpu_s=cpu, scorer=scorer)
-        result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss)
+        result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss,
+                      memory=memory_growth(samples))
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -314,4 +344,7 @@ def _print_run(res: dict[str, Any], json_out: bool) -> None:
         f"  ratio      {res['ratio'] or 0:>10.3f}\n"
         f"  latency ms p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}\n"
         f"  workers    {res['workers']}: {res['cpu_us_per_event'] or 0:,.0f} µs CPU/event, "
-        f"peak RSS {res['rss_mb']} MB")
+        f"peak RSS {res['rss_mb']} MB" + (
+            f"; RSS {mem['after_warmup_mb']} MB after warm-up (a quarter of the run), "
+            f"{mem['end_mb']} MB at the end ({mem['growth_pct']:+} %)"
+            if (mem := res.get("memory")) else ""))

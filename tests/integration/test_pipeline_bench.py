@@ -67,3 +67,5 @@ def test_bench_spreads_partitions_over_workers(kafka_broker: str) -> None:
     assert res["rss_mb"] == pytest.approx(sum(res["worker_rss_mb"]), abs=0.2)
     assert res["received"] == 200 and res["missing"] == 0, res
     assert res["baseline_eps"] is None and res["ratio"] is None
+    mem = res["memory"]  # sampled while the run went on, the two workers' RSS summed
+    assert len(mem["timeline"]) >= 2 and mem["end_mb"] > 100

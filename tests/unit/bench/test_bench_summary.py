@@ -11,6 +11,7 @@ from recstream.bench.procstat import (
     cpu_seconds_from_stat,
     peak_rss_mb,
     peak_rss_mb_from_status,
+    rss_mb,
 )
 from recstream.bench.summary import (
     Delivery,
@@ -18,6 +19,7 @@ from recstream.bench.summary import (
     cpu_us_per_event,
     flatness,
     latency_ms,
+    memory_growth,
     parse_counts,
     parse_rate,
     sweep_table,
@@ -98,3 +100,26 @@ def test_proc_of_this_process() -> None:
     assert (cpu_seconds(os.getpid()) or 0) > 0
     assert (peak_rss_mb(os.getpid()) or 0) > 10
     assert cpu_seconds(2**22 + 12345) is None
+
+
+def test_memory_growth_after_warm_up() -> None:
+    # a run of 100 s sampled every second: memory climbs for 20 s, then holds at 300 MB
+    # but for the last sample (330 MB, +10 %)
+    samples = [(1000.0 + t, 100.0 + 10 * min(t, 20)) for t in range(100)] + [(1100.0, 330.0)]
+    got = memory_growth(samples, warmup=0.25, points=11)
+    assert got is not None
+    assert got["after_warmup_mb"] == 300.0 and got["end_mb"] == 330.0
+    assert got["growth_pct"] == 10.0
+    tl = got["timeline"]
+    assert tl[0] == [0.0, 100.0] and tl[-1] == [100.0, 330.0]
+    assert len(tl) <= 11 and [t for t, _ in tl] == sorted(t for t, _ in tl)
+
+
+def test_memory_growth_needs_two_samples() -> None:
+    assert memory_growth([]) is None and memory_growth([(0.0, 10.0)]) is None
+
+
+def test_current_rss_of_this_process() -> None:
+    now = rss_mb(os.getpid())
+    assert now is not None and 5 < now <= (peak_rss_mb(os.getpid()) or 0)
+    assert peak_rss_mb_from_status("VmHWM:\t2048 kB\nVmRSS:\t1024 kB\n", "VmRSS") == 1.0
