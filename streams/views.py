@@ -22,10 +22,7 @@ class ReplicatedView(MemoryView):
         if topic == self._index:
             self.set_entry(key, data)
         elif topic == self._sketches:
-            if data is None:
-                self.sketches.pop(key, None)
-            else:
-                self.sketches[key] = data
+            self.set_sketch(key, data)
         elif topic == self._items:
             if data is None:
                 self.catalogue.remove(key)

@@ -192,9 +192,9 @@ class MemoryPipeline:
             for k, entry in apply_index_update(self.view.get_entry, key, upd, part,
                                                self.rec_cfg):
                 self.view.set_entry(k, entry)
-        self.view.sketches[user] = make_sketch(
+        self.view.set_sketch(user, make_sketch(
             profile, user_vector(profile, self.view)[0], self.rec_cfg.sketch_terms,
-            self.rec_cfg.sketch_items)
+            self.rec_cfg.sketch_items))
         return True
 
     def recommend(self, user_id: str) -> list[dict[str, Any]]:

@@ -268,6 +268,15 @@ class MemoryView:
         out[rows < 0] = 0.0
         return out
 
+    def set_sketch(self, user_id: str, sketch: Mapping[str, Any] | None) -> None:
+        """Store (or, for None, delete: an erasure) a user's sketch; a deleted user leaves
+        nothing in the kept arrays either (:meth:`ViewArrays.forget_user`)."""
+        if sketch is None:
+            self.sketches.pop(user_id, None)
+            self.arrays.forget_user(user_id)
+        else:
+            self.sketches[user_id] = sketch
+
     def get_entry(self, key: str) -> Mapping[str, Any] | None:
         if key.startswith(index.TRENDING_PREFIX):
             top = self.trending.get(key)

@@ -70,6 +70,16 @@ class TermRows:
         self.size[row], self.stamp[row] = n, 0
         return row
 
+    def blank(self, key: Hashable) -> None:
+        """Zero ``key``'s row and forget which key and object it held (the row stays unused)."""
+        row = self.rows.pop(key, None)
+        if row is None:
+            return
+        self.keys[row], self.src[row] = None, None
+        for a in (self.ids, self.val, self.w):
+            a[row] = 0
+        self.size[row] = self.norm[row] = self.stamp[row] = 0
+
     def _grow(self, height: int, width: int) -> None:
         old = len(self.size)
         for name in ("ids", "val", "w"):
@@ -110,6 +120,22 @@ class ViewArrays:
             row = self.user_rows[user_id] = len(self.user_ids)
             self.user_ids.append(user_id)
         return row
+
+    def forget_user(self, user_id: str) -> None:
+        """Keep nothing of ``user_id`` (its sketch was deleted: an erasure): its row's id
+        becomes "" (no pseudonym is empty, so no sketch is ever found for it), its sketch row's
+        terms and values are zeroed, and postings arrays that name the row are dropped, so a
+        user who comes back gets a new row everywhere. Rows are never reused."""
+        row = self.user_rows.pop(user_id, None)
+        if row is None:
+            return
+        self.user_ids[row] = ""
+        if row < len(self.sketch_of):
+            self.sketch_of[row], self.sketch_pass[row] = -2, 0
+        for term, (_, (rows, _)) in list(self.postings_of.items()):
+            if (rows == row).any():
+                del self.postings_of[term]
+        self.sketches.blank(user_id)
 
     def postings(self, term: str, entry: Mapping[str, Any] | None
                  ) -> tuple[np.ndarray, np.ndarray] | None:

@@ -54,7 +54,7 @@ def test_kept_arrays_follow_changes_between_passes(seed: int) -> None:
         pipe.add_items([{"item_id": f"i{rng.randint(0, 29)}", "title": title()}])
         pipe.view.catalogue.remove(f"i{rng.randint(0, 29)}")
         gone = f"u{rng.randint(0, 30)}"
-        pipe.view.sketches.pop(gone, None)  # a sketch tombstone
+        pipe.view.set_sketch(gone, None)  # a sketch tombstone (an erasure)
         got = one_pass(pipe, fresh=False)
         assert pipe.view.arrays is kept
         assert got == one_pass(pipe, fresh=True), step
@@ -80,3 +80,35 @@ def test_a_row_weighed_after_the_idf_table_changed_takes_the_new_value() -> None
     b = m.row("b", {"t": {"jazz": 0.5}}, {"jazz": 0.5})
     w, _ = cache.weighed(m, np.array([a, b]))
     assert w[:, 0].tolist() == [0.5 * before, 0.5 * cache.idf["jazz"]]  # a: once a pass
+
+
+def test_an_erased_user_leaves_nothing_in_the_kept_arrays() -> None:
+    """After its sketch tombstone the view's arrays hold neither the pseudonym nor its sketch's
+    terms and values, and a user who comes back gets a fresh row and is a neighbour again."""
+    pipe = MemoryPipeline(ProfileSettings(), RecommendSettings(theta=0.0, sketch_terms=6))
+    pipe.add_items({"item_id": f"i{k}", "title": t} for k, t in enumerate(
+        ["hiking boots", "camping tent", "jazz vinyl", "hiking poles", "camping stove"]))
+    for k, (u, i) in enumerate([("ann", "i0"), ("ann", "i1"), ("bob", "i0"), ("bob", "i3"),
+                                ("cy", "i2"), ("cy", "i4")]):
+        pipe.ingest({"event_id": str(k), "user_id": u, "item_id": i, "ts": TS + k,
+                     "kind": "clicks"})
+    one_pass(pipe, fresh=False)
+    a = pipe.view.arrays
+    row, srow = a.user_rows["bob"], a.sketches.rows["bob"]
+    assert a.sketches.val[srow].any()
+    pipe.view.set_sketch("bob", None)
+    assert "bob" not in a.user_rows and "bob" not in a.user_ids
+    assert "bob" not in a.sketches.rows and "bob" not in a.sketches.keys
+    assert not a.sketches.val[srow].any() and not a.sketches.ids[srow].any()
+    assert a.sketches.src[srow] is None and a.sketch_of[row] == -2
+    assert not any((rows == row).any() for _, (rows, _) in a.postings_of.values())
+    # this view's index still lists bob (the pipeline's erasure removes those postings too):
+    # no sketch, so no neighbour, in kept and fresh arrays alike
+    got = one_pass(pipe, fresh=False)
+    assert got == one_pass(pipe, fresh=True)
+    pipe.view.arrays = a
+    pipe.ingest({"event_id": "9", "user_id": "bob", "item_id": "i1", "ts": TS + 9,
+                 "kind": "clicks"})  # bob comes back
+    got = one_pass(pipe, fresh=False)
+    assert a.user_rows["bob"] != row
+    assert got == one_pass(pipe, fresh=True)
