@@ -254,6 +254,8 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
         result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
                               users=users, items=items, cpu_s=cpu, scorer=scorer)
         result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss,
+                      worker_cpu_s=[None if a is None or b is None else round(b - a, 1)
+                                    for a, b in zip(cpu0, cpu1, strict=True)],
                       memory=memory_growth(samples))
         return result
     finally:

@@ -62,7 +62,7 @@ def test_bench_spreads_partitions_over_workers(kafka_broker: str) -> None:
                          timeout=280)
     assert out.returncode == 0, out.stderr[-3000:]
     res = json.loads(out.stdout)
-    assert res["workers"] == 2 and len(res["worker_rss_mb"]) == 2
+    assert res["workers"] == 2 and len(res["worker_rss_mb"]) == len(res["worker_cpu_s"]) == 2
     assert all(r > 50 for r in res["worker_rss_mb"])
     assert res["rss_mb"] == pytest.approx(sum(res["worker_rss_mb"]), abs=0.2)
     assert res["received"] == 200 and res["missing"] == 0, res
