@@ -203,9 +203,16 @@ def create_pipeline(settings: Settings) -> Pipeline:
 
     raw = app.topic(*names.inputs, key_serializer="raw", value_serializer="raw")
 
+    def store_options() -> dict[str, int]:
+        """RocksDB options of one table (a fresh dict: Faust's store pops keys from it)."""
+        return {"write_buffer_size": w.rocksdb_write_buffer_mb << 20,
+                "max_write_buffer_number": 2,
+                "block_cache_size": w.rocksdb_block_cache_mb << 20,
+                "block_cache_compressed_size": w.rocksdb_block_cache_mb << 20}
+
     def table(name: str, **kw: Any) -> Any:
         return app.Table(name, default=None, key_type=bytes,  # raw UTF-8 keys, as producers send
-                         partitions=names.partitions,
+                         partitions=names.partitions, options=store_options(),
                          extra_topic_configs=settings.privacy.compaction_configs, **kw)
 
     term_index = table("term_index")
@@ -225,7 +232,7 @@ def create_pipeline(settings: Settings) -> Pipeline:
         latest=table("latest_recommendations"), view=view, replica=replica,
         metrics=PipelineMetrics(settings.group_id, settings.bootstrap),
         feedback=app.Table("feedback", default=None, key_type=str,
-                           partitions=names.partitions,
+                           partitions=names.partitions, options=store_options(),
                            extra_topic_configs=settings.privacy.compaction_configs),
         metrics_out=json_topic(names.metrics),
         privacy_key=key, forget=json_topic(names.forget),
@@ -240,7 +247,7 @@ def create_pipeline(settings: Settings) -> Pipeline:
         pipeline.learn_examples = json_topic(f"{settings.group_id}-learn-examples",
                                              internal=True)
         pipeline.learner = app.Table("learner", default=None, key_type=str,
-                                     partitions=names.partitions)
+                                     partitions=names.partitions, options=store_options())
 
     if settings.scorer.enabled:
         pipeline.scoring = ScoreClient(settings.scorer, settings.bootstrap,
