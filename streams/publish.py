@@ -37,6 +37,11 @@ from streams.security import aiokafka_kwargs
 log = logging.getLogger(__name__)
 
 FENCE_WAIT_S = 30.0  # longest a (re)assignment waits for a batch still committing on P
+# A transaction begun right after the partition's previous commit often meets the broker still
+# writing that commit's markers (CONCURRENT_TRANSACTIONS, KAFKA-5477); aiokafka then sleeps the
+# producer's retry backoff (100 ms by default) before AddOffsetsToTxn is tried again. The Java
+# client retries these after 20 ms; so do we (every other retriable error too: loopback or LAN).
+TXN_RETRY_BACKOFF_MS = 20
 
 
 class Publisher:
@@ -91,6 +96,7 @@ class Publisher:
         await self._stop(partition)
         producer = AIOKafkaProducer(
             bootstrap_servers=self._boot, linger_ms=1, acks="all",
+            retry_backoff_ms=TXN_RETRY_BACKOFF_MS,
             transactional_id=f"{self.group_id}-publish-{partition}",
             **aiokafka_kwargs(self.settings.security))
         await producer.start()  # init_transactions: fences the previous owner
