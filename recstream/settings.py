@@ -321,11 +321,11 @@ class WorkerSettings(BaseModel):
                                        "to fill a batch (25 ms sustains a paced 100 "
                                        "events/s on 2 cores where 5 ms fell behind; "
                                        "BENCHMARKS.md).")
-    rocksdb_write_buffer_mb: int = Field(4, ge=1, description="RocksDB memtable size of each "
-                                         "table partition (MiB; up to two are kept). Faust's "
-                                         "64 MiB × 3 let resident memory grow with every "
-                                         "byte written until each of the ~24 partitions "
-                                         "held ~64 MiB (BENCHMARKS.md). Env "
+    rocksdb_write_buffer_mb: int = Field(16, ge=1, description="RocksDB memtable size of "
+                                         "each table partition (MiB; up to two are kept; "
+                                         "Kafka Streams' size). Faust's 64 MiB × 3 let "
+                                         "resident memory grow with every byte written "
+                                         "(BENCHMARKS.md). Env "
                                          "RECSTREAM_WORKER__ROCKSDB_WRITE_BUFFER_MB.")
     rocksdb_block_cache_mb: int = Field(16, ge=1, description="RocksDB block cache of each "
                                         "table partition (MiB; Faust's default is 2 GiB). "
