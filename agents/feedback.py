@@ -44,7 +44,7 @@ def register(p: Pipeline) -> None:
         if msg.topic != p.names.recommendations:
             join.event(ev.value)
             return
-        late = join.late
+        late, early = join.late, join.early
         imp = {**ev.value, "user_id": pseudonym(key, str(ev.value["user_id"])),
                "trigger_event_id": event_pseudonym(key, str(ev.value["trigger_event_id"]))}
         for record in join.impression(imp, len(p.view.catalogue), p.view.catalogue):
@@ -59,6 +59,8 @@ def register(p: Pipeline) -> None:
         join.examples = []
         if join.late > late:
             p.metrics.feedback_late(str(ev.value.get("variant", "default")))
+        if join.early > early:
+            p.metrics.feedback_early(join.early - early)
 
     @p.app.agent(source, name="feedback")
     async def join_feedback(stream):  # type: ignore[no-untyped-def]

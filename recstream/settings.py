@@ -223,6 +223,11 @@ class FeedbackSettings(BaseModel):
                            "Env RECSTREAM_FEEDBACK__GRACE_S.")
     k: int = Field(10, ge=1, description="Top-k items of each impression that count. "
                    "Env RECSTREAM_FEEDBACK__K.")
+    max_pending: int = Field(20, ge=1, description="Most impressions of one user awaiting "
+                             "the end of their join window: a newer one makes the oldest "
+                             "final at once, joined with the user's events so far. Bounds "
+                             "a heavy user's state, which every batch rewrites whole "
+                             "(BENCHMARKS.md). Env RECSTREAM_FEEDBACK__MAX_PENDING.")
 
 
 class CatalogueSettings(BaseModel):

@@ -17,7 +17,8 @@ Series (``_total`` counters, histograms in seconds):
 - ``recstream_recommendations_total{variant}``,
   ``recstream_recommendations_degraded_total{variant}``
 - ``recstream_feedback_impressions_total|clicked_total|hits_total|late_impressions_total
-  {variant}``: online feedback per A/B variant, counted as windows close
+  {variant}``: online feedback per A/B variant, counted as windows close;
+  ``recstream_feedback_early_impressions_total``: made final early (``feedback.max_pending``)
 - kafka-lag-exporter's names and labels for every pipeline group:
   ``kafka_consumergroup_group_offset|lag|lag_seconds`` (per partition, labels cluster_name,
   group, topic, partition, member_host, consumer_id, client_id),
@@ -110,6 +111,9 @@ class PipelineMetrics:
                                ["variant"], registry=r)
         self.fb_late = Counter("recstream_feedback_late_impressions", "Impressions dropped: "
                                "their window had closed.", ["variant"], registry=r)
+        self.fb_early = Counter("recstream_feedback_early_impressions", "Impressions made "
+                                "final before their join window ended: the user had "
+                                "feedback.max_pending newer ones.", registry=r)
         self.tracker = LagTracker(window=lag_window)
         self.lag: list[GroupLag] = []
         self.lag_poll_ms: float | None = None
@@ -170,6 +174,9 @@ class PipelineMetrics:
 
     def feedback_late(self, variant: str) -> None:
         self.fb_late.labels(variant).inc()
+
+    def feedback_early(self, n: int) -> None:
+        self.fb_early.inc(n)
 
     # ---------------------------------------------------------------- lag and history
     def set_lag(self, groups: list[GroupLag], poll_ms: float) -> None:

@@ -24,7 +24,10 @@ Impressions are bucketed by tumbling windows of ``window_s`` on t. Event time ad
 a per-partition watermark: the largest impression time seen (impressions of one partition
 arrive in trigger order). An impression is final when watermark ≥ t + W + grace; a window
 [s, s + T) is emitted, and forgotten, when watermark ≥ s + T + W + grace. An impression
-whose window was already emitted is dropped (counted in :attr:`FeedbackJoin.late`).
+whose window was already emitted is dropped (counted in :attr:`FeedbackJoin.late`). A user
+keeps at most ``max_pending`` impressions waiting: a newer one makes the oldest final at once,
+joined with the user's events so far (counted in :attr:`FeedbackJoin.early`); so a heavy
+user's state, rewritten whole on every batch, stays bounded.
 
 State lives in a get/set/delete store (a Faust table in the worker, a dict in tests) under
 keys prefixed by the partition, so each partition's state is written and recovered with it:
@@ -116,6 +119,7 @@ class FeedbackJoin:
     def __init__(self, cfg: FeedbackSettings, store: Store, partition: int) -> None:
         self.cfg, self.store, self.partition = cfg, store, partition
         self.late = 0  # impressions dropped because their window had been emitted
+        self.early = 0  # impressions made final before their window ended (max_pending)
         # learned-blend training examples of impressions made final; the caller drains it
         self.examples: list[learn.Example] = []
         # interactions per item of this partition's events since the worker started (the
@@ -175,7 +179,12 @@ class FeedbackJoin:
         key = self._key(user)
         st = self.store.get(key) or {"imps": [], "events": []}
         if not any(i["trigger"] == imp["trigger"] for i in st["imps"]):  # replayed record
-            self.store[key] = {**st, "imps": [*st["imps"], imp]}
+            imps = [*st["imps"], imp]
+            while len(imps) > c.max_pending:  # the oldest is final now, with what came
+                oldest = min(range(len(imps)), key=lambda n: imps[n]["ts"])
+                self._count(imps.pop(oldest), st["events"], meta)
+                self.early += 1
+            self.store[key] = {**st, "imps": imps}
             deadline = ts + c.join_window_s + c.grace_s
             meta["due"][user] = min(meta["due"].get(user, deadline), deadline)
         meta["wm"] = ts if meta["wm"] is None else max(meta["wm"], ts)
@@ -217,6 +226,32 @@ class FeedbackJoin:
                                          catalogue_size))
         return out
 
+    def _count(self, imp: Mapping[str, Any], events: list[Mapping[str, Any]],
+               meta: dict[str, Any]) -> None:
+        """Add a final impression, joined with ``events`` (the user's), to its window."""
+        c = self.cfg
+        inside = sorted((e for e in events if e["id"] != imp["trigger"]
+                         and imp["ts"] <= e["ts"] <= imp["ts"] + c.join_window_s),
+                        key=lambda e: e["ts"])
+        acc = meta["win"].setdefault(f"{self._start(imp['ts'])}|{imp['variant']}",
+                                     {**dict.fromkeys(SUMS, 0), "items": []})
+        if "x" in imp:
+            self.examples.extend(learn.examples(imp["x"], inside))
+        for name, v in outcome(imp["items"], {e["item"] for e in inside}, c.k).items():
+            acc[name] = acc.get(name, 0) + v
+        for name, v in (("ild", imp.get("ild")), ("novelty", imp.get("nov"))):
+            if v is not None:
+                acc[f"{name}_sum"] = acc.get(f"{name}_sum", 0) + v
+                acc[f"{name}_lists"] = acc.get(f"{name}_lists", 0) + 1
+        acc["items"] = sorted(set(acc["items"]) | set(imp["items"]))
+        ratings = {e["item"]: e["rating"] for e in inside if "rating" in e}
+        for item, predicted in imp.get("pred", {}).items():
+            if item in ratings:
+                err = ratings[item] - predicted
+                acc["rated"] = acc.get("rated", 0) + 1
+                acc["abs_err_sum"] = acc.get("abs_err_sum", 0) + abs(err)
+                acc["sq_err_sum"] = acc.get("sq_err_sum", 0) + err * err
+
     def _finalise(self, user: str, meta: dict[str, Any]) -> float | None:
         """Count the user's final impressions; returns the next pending deadline or None."""
         c, wm, key = self.cfg, meta["wm"], self._key(user)
@@ -226,28 +261,8 @@ class FeedbackJoin:
         for imp in st["imps"]:
             if imp["ts"] + c.join_window_s + c.grace_s > wm:
                 keep.append(imp)
-                continue
-            inside = sorted((e for e in st["events"] if e["id"] != imp["trigger"]
-                             and imp["ts"] <= e["ts"] <= imp["ts"] + c.join_window_s),
-                            key=lambda e: e["ts"])
-            acc = meta["win"].setdefault(f"{self._start(imp['ts'])}|{imp['variant']}",
-                                         {**dict.fromkeys(SUMS, 0), "items": []})
-            if "x" in imp:
-                self.examples.extend(learn.examples(imp["x"], inside))
-            for name, v in outcome(imp["items"], {e["item"] for e in inside}, c.k).items():
-                acc[name] = acc.get(name, 0) + v
-            for name, v in (("ild", imp.get("ild")), ("novelty", imp.get("nov"))):
-                if v is not None:
-                    acc[f"{name}_sum"] = acc.get(f"{name}_sum", 0) + v
-                    acc[f"{name}_lists"] = acc.get(f"{name}_lists", 0) + 1
-            acc["items"] = sorted(set(acc["items"]) | set(imp["items"]))
-            ratings = {e["item"]: e["rating"] for e in inside if "rating" in e}
-            for item, predicted in imp.get("pred", {}).items():
-                if item in ratings:
-                    err = ratings[item] - predicted
-                    acc["rated"] = acc.get("rated", 0) + 1
-                    acc["abs_err_sum"] = acc.get("abs_err_sum", 0) + abs(err)
-                    acc["sq_err_sum"] = acc.get("sq_err_sum", 0) + err * err
+            else:
+                self._count(imp, st["events"], meta)
         events = [e for e in st["events"] if e["ts"] >= wm - self._horizon()]
         if keep or events:
             self.store[key] = {"imps": keep, "events": events}

@@ -103,3 +103,26 @@ def test_partitions_keep_separate_state_in_one_store() -> None:
     p0.impression(rec("u1", "A", 10, ["a"], "t1"), 10)
     assert p1.impression(rec("u2", "A", 5000, ["a"], "t2"), 10) == []  # p0's window waits
     assert [r["impressions"] for r in p0.impression(rec("u3", "A", 5000, ["a"], "t3"), 10)] == [1]
+
+
+def test_a_user_keeps_at_most_max_pending_impressions() -> None:
+    """With max_pending 2, u1's third impression makes the first final at once, joined with
+    the events so far (b at 20: a hit); a click on c at 30, after that, is not counted for it.
+    The other two stay pending and are joined in full when the window closes."""
+    cfg = FeedbackSettings(window_s=1000, join_window_s=100, grace_s=0, k=3, max_pending=2)
+    store: dict = {}
+    j = FeedbackJoin(cfg, store, partition=0)
+    j.impression(rec("u1", "A", 10, ["a", "b", "c"], "t1"), 10)
+    j.event(ev("e1", "u1", "b", 20))
+    j.impression(rec("u1", "A", 12, ["c", "d", "e"], "t2"), 10)
+    assert j.early == 0 and len(store["0/u/u1"]["imps"]) == 2
+    j.impression(rec("u1", "A", 14, ["f", "g", "h"], "t3"), 10)
+    assert j.early == 1
+    assert [i["trigger"] for i in store["0/u/u1"]["imps"]] == ["t2", "t3"]
+    (acc,) = store["0/meta"]["win"].values()  # t1 counted: its window holds one impression
+    assert (acc["impressions"], acc["clicked"], acc["hits"]) == (1, 1, 1)
+    j.event(ev("e2", "u1", "c", 30))  # a hit for t2 (and would have been for t1)
+    out = j.impression(rec("u9", "A", 1200, ["a"], "t9"), 10)  # closes window [0, 1000)
+    (w,) = out
+    assert (w["impressions"], w["clicked"]) == (3, 2)  # t1 (b), t2 (c); t3 none
+    assert j.early == 1
