@@ -250,7 +250,7 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
             rsss = [peak_rss_mb(pid) for pid in pids]
         cpu = (sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
                if None not in cpu0 and None not in cpu1 else None)  # type: ignore[operator]
-        rss = sum(rsss) if None not in rsss else None  # type: ignore[arg-type]
+        rss = round(sum(rsss), 1) if None not in rsss else None  # type: ignore[arg-type]
         result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
                               users=users, items=items, cpu_s=cpu, scorer=scorer)
         result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss,
