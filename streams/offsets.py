@@ -256,12 +256,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             return None
         self._gap.pop(tp, None)  # gaps are not evidence that a record was processed
         base = self._commit_base.get(tp)
-        if base is not None and min(acked) < base:  # committed already (a transaction)
-            done = [o for o in acked if o < base]
-            acked[:] = [o for o in acked if o >= base]
-            self._acked_index[tp].difference_update(done)
-            if not acked:
-                return None
+        # offsets below the base were committed already (by a transaction)
+        if base is not None and min(acked) < base and not self._drop_acked(tp, base):
+            return None
         new = next_commit(base, acked)
         if new is None:
             self._note_stall(tp, base, acked)
@@ -270,10 +267,16 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         if tp in self._read_offset.rewound:  # re-read through the base: filter again,
             self._read_offset.rewound.discard(tp)  # from the last committed record on
             self._read_offset[tp] = new - 1 if new > 1 else None
-        done = [o for o in acked if o < new]
-        acked[:] = [o for o in acked if o >= new]
-        self._acked_index[tp].difference_update(done)
+        self._drop_acked(tp, new)
         return new
+
+    def _drop_acked(self, tp: TP, below: int) -> list[int]:
+        """Forget ``tp``'s acked offsets below ``below``; returns those left (in place)."""
+        acked = self._acked[tp]
+        done = [o for o in acked if o < below]
+        acked[:] = [o for o in acked if o >= below]
+        self._acked_index[tp].difference_update(done)
+        return acked
 
     def _note_stall(self, tp: TP, base: int | None, acked: list[int]) -> None:
         gap = head_gap(base, acked)

@@ -36,15 +36,14 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def peak_rss_mb(pid: int) -> float | None:
-    try:
-        return peak_rss_mb_from_status(Path(f"/proc/{pid}/status").read_text())
-    except OSError:
-        return None
+    """The process's peak resident memory (VmHWM, MiB); None once it is gone."""
+    return rss_mb(pid, "VmHWM")
 
 
-def rss_mb(pid: int) -> float | None:
-    """The process's resident memory now (VmRSS, MiB); None once it is gone."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """The process's resident memory now (VmRSS; ``field``: another size line of
+    ``/proc/<pid>/status``) in MiB; None once it is gone."""
     try:
-        return peak_rss_mb_from_status(Path(f"/proc/{pid}/status").read_text(), "VmRSS")
+        return peak_rss_mb_from_status(Path(f"/proc/{pid}/status").read_text(), field)
     except OSError:
         return None

@@ -248,14 +248,14 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
                                              idle_s=idle_s, max_wait_s=max_wait_s))
             cpu1 = [cpu_seconds(pid) for pid in pids]
             rsss = [peak_rss_mb(pid) for pid in pids]
-        cpu = (sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
-               if None not in cpu0 and None not in cpu1 else None)  # type: ignore[operator]
+        cpus = [None if a is None or b is None else b - a
+                for a, b in zip(cpu0, cpu1, strict=True)]
+        cpu = sum(cpus) if None not in cpus else None  # type: ignore[arg-type]
         rss = round(sum(rsss), 1) if None not in rsss else None  # type: ignore[arg-type]
         result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
                               users=users, items=items, cpu_s=cpu, scorer=scorer)
         result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss,
-                      worker_cpu_s=[None if a is None or b is None else round(b - a, 1)
-                                    for a, b in zip(cpu0, cpu1, strict=True)],
+                      worker_cpu_s=[None if c is None else round(c, 1) for c in cpus],
                       memory=memory_growth(samples))
         return result
     finally:

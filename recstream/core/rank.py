@@ -7,7 +7,7 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from recstream.core.candidates import Candidate
-from recstream.core.learn import explore
+from recstream.core.learn import EXPLORE_REASON, explore
 
 SIGNALS = ("cf", "content", "trending", "llm")
 #: A candidate whose LLM score is at least this share of the set's best is explained by it.
@@ -42,7 +42,7 @@ def blend(candidates: Sequence[Candidate], weights: Mapping[str, float], top_n: 
                  + wl * (c.llm / pl if pl > 0 else 0.0))
         keyed.append((-score, c.item_id, c))
     keyed.sort()  # best first, ties by item id (ids are unique: c is never compared)
-    scored: list[tuple[float, Candidate, Any]] = [(-k, c, None) for k, _, c in keyed]
+    scored: list[tuple[float, Candidate]] = [(-k, c) for k, _, c in keyed]
     flags = [False] * min(top_n, len(scored))
     if epsilon > 0 and rng is not None:
         top, flags = explore(scored, top_n, epsilon, rng)
@@ -50,7 +50,7 @@ def blend(candidates: Sequence[Candidate], weights: Mapping[str, float], top_n: 
         top = scored[:top_n]
     shown = [s for s in SIGNALS if s != "llm" or peak["llm"] > 0]
     out = []
-    for (score, c, _), explored in zip(top, flags, strict=True):
+    for (score, c), explored in zip(top, flags, strict=True):
         x = {s: getattr(c, s) / peak[s] if peak[s] > 0 else 0.0 for s in SIGNALS}
         item: dict[str, Any] = {
             "item_id": c.item_id, "score": round(score, 6),
@@ -60,8 +60,7 @@ def blend(candidates: Sequence[Candidate], weights: Mapping[str, float], top_n: 
             item["features"] = {s: round(x[s], 6) for s in SIGNALS}
         if explored:
             item["explore"] = True
-            item["reasons"] = ["exploring: shown to learn whether it suits you",
-                               *item["reasons"]]
+            item["reasons"] = [EXPLORE_REASON, *item["reasons"]]
         out.append(item)
     return out
 
