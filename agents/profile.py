@@ -101,6 +101,7 @@ async def forget_user(p: Pipeline, req: dict[str, Any], partition: int) -> None:
     """Erase one user's profile, sketch and latest recommendation; send the removal of their
     postings to the index partitions that own them; reply with what was removed."""
     user, rid = req["user"], req["request_id"]
+    p.sources.forget(user)
     stored = p.profiles.get(user)
     removed = {"profile": int(stored is not None), "latest_recommendations": 0,
                "sketch": int(user in p.view.sketches)}

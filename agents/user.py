@@ -77,6 +77,7 @@ def register(p: Pipeline) -> None:
             cache = ViewCache(p.view)
             for f in found:
                 if not f[2].items:
+                    p.sources.forget(f[0].value["user_id"])  # search again
                     f[2] = candidates.find(p, f[0].value["user_id"], f[1], cache)
         llms = await asyncio.gather(*(llm_fields(p, ev.value["user_id"], side, c.items)
                                       for ev, _, c, side in found))

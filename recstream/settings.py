@@ -153,6 +153,15 @@ class RecommendSettings(BaseModel):
                             "content, trending) before ranking.")
     content_pool: int = Field(300, ge=1, description="Most catalogue items scored for "
                               "content match per event.")
+    refresh_events: int = Field(16, ge=1, description="A user's CF neighbours and content "
+                                "matches are searched again after this many more events "
+                                "(recstream.core.candidates.SourceCache); in between each "
+                                "event reuses them. 1: search on every event.")
+    refresh_growth: float = Field(0.25, ge=0, description="... or once the profile's term "
+                                  "count grew by this share of itself since the last search.")
+    refresh_s: float = Field(3600.0, gt=0, description="... or after this many seconds.")
+    source_cache_users: int = Field(20000, ge=1, description="Users whose searched sources "
+                                    "a worker keeps in memory (least recently used dropped).")
     trending_size: int = Field(100, ge=1, description="Trending items kept per index partition.")
     trending_half_life_s: float = Field(7 * 86400.0, gt=0, description="Event-time half-life "
                                         "of trending counts in seconds.")
@@ -228,6 +237,11 @@ class FeedbackSettings(BaseModel):
                              "final at once, joined with the user's events so far. Bounds "
                              "a heavy user's state, which every batch rewrites whole "
                              "(BENCHMARKS.md). Env RECSTREAM_FEEDBACK__MAX_PENDING.")
+    ild_every: int = Field(8, ge=1, description="Intra-list diversity (the costly one of the "
+                           "windows' list metrics: item vectors per list) is measured on one "
+                           "impression in this many, chosen by a hash of its trigger event "
+                           "id (the same ones on a replay); novelty on every one. "
+                           "Env RECSTREAM_FEEDBACK__ILD_EVERY.")
 
 
 class CatalogueSettings(BaseModel):

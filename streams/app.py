@@ -13,6 +13,7 @@ from typing import Any
 import faust
 from faust.streams import _current_event
 
+from recstream.core.candidates import SourceCache, Sources
 from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
 from recstream.settings import Settings, WorkerSettings
@@ -64,6 +65,12 @@ class Pipeline:
     # transactional publication of recommendations + input offsets (streams/publish.py);
     # None: at-least-once publication through Faust's producer
     publisher: Publisher | None = None
+    #: each user's last CF/content search, reused until the profile moved enough
+    sources: SourceCache[Sources] | None = None
+
+    def __post_init__(self) -> None:
+        if self.sources is None:
+            self.sources = SourceCache(self.settings.recommend)
 
     def changelog_topics(self) -> list[tuple[str, int, dict[str, str]]]:
         """(name, partitions, config) of every table's changelog, for ``ensure_topics``

@@ -7,9 +7,12 @@ users each; only the best ``3 * max_neighbours`` of those get an exact cosine.
 
 from __future__ import annotations
 
-import heapq
 import itertools
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -17,6 +20,8 @@ from recstream.core import cf
 from recstream.core.tfidf import Profile, top_terms
 from recstream.core.view import GlobalView, ViewCache, user_vector
 from recstream.settings import RecommendSettings
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -147,42 +152,135 @@ def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) 
     return [t for _, t in both[:k]]
 
 
-def generate(user_id: str, profile: Profile, view: GlobalView,
-             cfg: RecommendSettings, cache: ViewCache | None = None) -> CandidateSet:
-    """Unseen candidate items for the user with their CF, content and trending signals.
-    ``cache``: derived values of ``view`` shared by the calls of one pass (the view must not
-    change while it is in use); a fresh one per call by default."""
+@dataclass(slots=True)
+class Sources:
+    """A user's costly candidate sources: TF-IDF vector, CF neighbours' items, content
+    matches, each source's items also ranked best first for the per-event pick,
+    and the shared terms of the items shown so far (a reason's words)."""
+
+    u: dict[str, float]
+    unorm: float
+    query: list[tuple[str, float]]
+    neighbours: int
+    cf: dict[str, float]
+    support: dict[str, int]
+    content: dict[str, float]
+    ranked: tuple[list[str], list[str]] = ((), ())  # type: ignore[assignment]
+    terms: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # (score, item) pairs, largest first: best first, ties by the larger id
+        self.ranked = tuple([i for _, i in sorted(((v, i) for i, v in signal.items()),
+                                                  reverse=True)]
+                            for signal in (self.cf, self.content))  # type: ignore[assignment]
+
+    def shared_terms(self, item_id: str, item_terms: Mapping[str, float]) -> list[str]:
+        """The item's terms weighing most in the user's vector (at most three)."""
+        got = self.terms.get(item_id)
+        if got is None:
+            rank = {t: r for r, (t, _) in enumerate(self.query)}
+            # the query is u's strongest terms in shared_terms' order: when it holds three
+            # of the item's terms (or all of u), they are the item's strongest shared ones
+            pos = sorted(rank[t] for t in item_terms if t in rank)
+            if len(pos) >= 3 or len(self.query) == len(self.u):
+                got = [self.query[r][0] for r in pos[:3]]
+            else:
+                got = shared_terms(self.u, item_terms)
+            self.terms[item_id] = got
+        return got
+
+
+def find_sources(user_id: str, profile: Profile, view: GlobalView, cfg: RecommendSettings,
+                 cache: ViewCache | None = None) -> Sources:
+    """Search the user's CF neighbours and content matches on the profile as it is now."""
     cache = ViewCache(view) if cache is None else cache
     u, unorm, _ = user_vector(profile, view, cache.idf)
     query = top_terms(u, cfg.query_terms)
     neighbours = find_neighbours(user_id, u, unorm, query, view, cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
     content = content_scores(unorm, query, view, cache, cfg) if u else {}
+    return Sources(u, unorm, query, len(neighbours), cf_scores, support, content)
+
+
+class SourceCache(Generic[T]):
+    """Each user's last search (:class:`Sources`, or the evaluation's wider signals), reused
+    between searches: the neighbour search is the costly part of candidate generation, and a
+    user's neighbours do not change meaningfully with each event. A search is due when the
+    user has ``refresh_events`` events more than at the last one, when the profile's term
+    count grew by ``refresh_growth`` of itself (a new user's first events move the profile a
+    lot: each of them searches anew), or ``refresh_s`` seconds after the last one. At most
+    ``source_cache_users`` users are kept, least recently used dropped; nothing here is
+    durable (a restarted worker searches again)."""
+
+    def __init__(self, cfg: RecommendSettings) -> None:
+        self.cfg = cfg
+        #: user -> (search, profile events, profile terms, time) at the search
+        self._by_user: OrderedDict[str, tuple[T, int, int, float]] = OrderedDict()
+        self.searches = 0  # lookups that searched anew
+        self.lookups = 0
+
+    def due(self, user_id: str, profile: Profile, now: float) -> bool:
+        got, cfg = self._by_user.get(user_id), self.cfg
+        if got is None:
+            return True
+        _, events, terms, at = got
+        return (not events <= profile.events < events + cfg.refresh_events
+                or len(profile.counts) > terms * (1.0 + cfg.refresh_growth)
+                or now - at >= cfg.refresh_s)
+
+    def get(self, user_id: str, profile: Profile, search: Callable[[], T],
+            now: float | None = None) -> T:
+        """The user's last search, or ``search()`` when one is due; ``now``: the time in
+        seconds (default: the wall clock)."""
+        now = time.time() if now is None else now
+        self.lookups += 1
+        if self.due(user_id, profile, now):
+            self.searches += 1
+            self._by_user[user_id] = (search(), profile.events, len(profile.counts), now)
+            if len(self._by_user) > self.cfg.source_cache_users:
+                self._by_user.popitem(last=False)
+        self._by_user.move_to_end(user_id)
+        return self._by_user[user_id][0]
+
+    def forget(self, user_id: str) -> None:
+        self._by_user.pop(user_id, None)
+
+
+def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSettings,
+             cache: ViewCache) -> CandidateSet:
+    """The event's candidate set from the user's sources: the best ``per_source`` unseen
+    items of CF, content and trending each. Each source is walked best first, so the cost is
+    ``per_source`` plus the items the user has seen, whatever a source's size."""
     trending, trending_ranked = cache.trending(cfg.trending_half_life_s, cfg.trending_size)
     seen, catalogue = profile.items, view.catalogue.items
     pool: set[str] = set()
-    for signal in (cf_scores, content):  # a quota per source keeps every kind
-        # (score, item) tuples order as the key (score, item id): best first, ties by id
-        fresh = [(v, i) for i, v in signal.items() if i not in seen and i in catalogue]
-        pool.update(i for _, i in heapq.nlargest(cfg.per_source, fresh))
-    pool.update(itertools.islice((i for _, i in trending_ranked
-                                  if i not in seen and i in catalogue), cfg.per_source))
+    k = cfg.per_source
+    for ranked in (*src.ranked, (i for _, i in trending_ranked)):  # a quota per source
+        pool.update(itertools.islice((i for i in ranked if i not in seen and i in catalogue),
+                                     k))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
-        pool.update(itertools.islice((i for i in catalogue if i not in seen), cfg.per_source))
-    rank = {t: r for r, (t, _) in enumerate(query)}
+        pool.update(itertools.islice((i for i in catalogue if i not in seen), k))
+    content, cf_scores, support = src.content, src.cf, src.support
     out = []
     for item_id in sorted(pool):
         match = content.get(item_id, 0.0)
-        terms: list[str] = []
-        if match > 0:
-            item_terms = catalogue[item_id].terms
-            # the query is u's strongest terms in shared_terms' order: when it holds three
-            # of the item's terms (or all of u), they are the item's strongest shared ones
-            got = sorted(rank[t] for t in item_terms if t in rank)
-            if len(got) >= 3 or len(query) == len(u):
-                terms = [query[r][0] for r in got[:3]]
-            else:
-                terms = shared_terms(u, item_terms)
+        terms = src.shared_terms(item_id, catalogue[item_id].terms) if match > 0 else []
         out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
                              trending.get(item_id, 0.0), support.get(item_id, 0), terms))
-    return CandidateSet(out, len(neighbours))
+    return CandidateSet(out, src.neighbours)
+
+
+def generate(user_id: str, profile: Profile, view: GlobalView,
+             cfg: RecommendSettings, cache: ViewCache | None = None,
+             sources: SourceCache[Sources] | None = None) -> CandidateSet:
+    """Unseen candidate items for the user with their CF, content and trending signals.
+    ``cache``: derived values of ``view`` shared by the calls of one pass (the view must not
+    change while it is in use); a fresh one per call by default. ``sources``: the users'
+    reused searches (:class:`SourceCache`); None searches on every call."""
+    cache = ViewCache(view) if cache is None else cache
+    if sources is None:
+        src = find_sources(user_id, profile, view, cfg, cache)
+    else:
+        src = sources.get(user_id, profile,
+                          lambda: find_sources(user_id, profile, view, cfg, cache))
+    return assemble(src, profile, view, cfg, cache)

@@ -14,8 +14,9 @@ trigger event itself excluded (W = ``join_window_s``). With hits H = L ∩ R:
   ``predicted_rating`` r̂ and u rated it (latest rating r) within the join window. The
   blend score is not a rating, so today's records (no ``predicted_rating``) give null.
 - coverage = distinct items in the impressions' top-k / catalogue size.
-- ILD and novelty (when the caller passes the catalogue): mean over impressions of the
-  top-k's intra-list diversity (1 − cosine of catalogue TF-IDF vectors, as in ``recstream
+- ILD and novelty (when the caller passes the catalogue): mean over impressions (for ILD
+  one in ``ild_every``, picked by a hash of the trigger id) of the top-k's intra-list
+  diversity (1 − cosine of catalogue TF-IDF vectors, as in ``recstream
   eval``) and novelty (mean self-information against this partition's interaction counts
   so far); ``ild_sum``/``ild_lists``, ``novelty_sum``/``novelty_lists`` add up across
   partitions.
@@ -38,6 +39,7 @@ with pending impressions and their earliest deadline, open window accumulators).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -175,7 +177,9 @@ class FeedbackJoin:
         if feats:  # the rank stage's scaled signals: the learned blend trains on them
             imp["x"] = feats
         if catalogue is not None:
-            imp.update(self.describe(imp["items"], catalogue, catalogue_size))
+            imp.update(self.describe(imp["items"], catalogue, catalogue_size,
+                                     ild=zlib.crc32(str(imp["trigger"]).encode())
+                                     % c.ild_every == 0))
         key = self._key(user)
         st = self.store.get(key) or {"imps": [], "events": []}
         if not any(i["trigger"] == imp["trigger"] for i in st["imps"]):  # replayed record
@@ -192,15 +196,15 @@ class FeedbackJoin:
         self.store[f"{self.partition}/meta"] = meta
         return records
 
-    def describe(self, items: list[str], catalogue: Any, catalogue_size: int
-                 ) -> dict[str, float]:
-        """``ild``: mean pairwise 1 − cosine of the items' TF-IDF vectors under the
-        catalogue's idf (:func:`recstream.core.diversity.item_vectors`, the eval harness's
+    def describe(self, items: list[str], catalogue: Any, catalogue_size: int,
+                 ild: bool = True) -> dict[str, float]:
+        """``ild`` (when ``ild``): mean pairwise 1 − cosine of the items' TF-IDF vectors under
+        the catalogue's idf (:func:`recstream.core.diversity.item_vectors`, the eval harness's
         scale; an item without a vector is at distance 1), for lists of ≥ 2 catalogue items;
         ``nov``: mean −log2((n_i + 1) / (N + |catalogue|)) over the list, n_i / N this
         partition's interactions so far (:attr:`counts`)."""
         out: dict[str, float] = {}
-        known = [i for i in items if i in catalogue]
+        known = [i for i in items if i in catalogue] if ild else []
         if len(known) >= 2:
             vecs = item_vectors(catalogue, known)
             width = next((len(v) for v in vecs.values()), 1)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from recstream.core import index
-from recstream.core.candidates import CandidateSet, generate
+from recstream.core.candidates import CandidateSet, SourceCache, Sources, generate
 from recstream.core.catalogue import CatalogueItem
 from recstream.core.rank import blend
 from recstream.core.sentiment import negative_review
@@ -153,9 +153,10 @@ def apply_index_update(get: Any, key: str, upd: Mapping[str, Any], partition: in
                                     cfg.postings_per_term))]
 
 
-def recommend(user_id: str, profile: Profile, view: Any,
-              cfg: RecommendSettings) -> tuple[list[dict[str, Any]], CandidateSet]:
-    cands = generate(user_id, profile, view, cfg)
+def recommend(user_id: str, profile: Profile, view: Any, cfg: RecommendSettings,
+              sources: SourceCache[Sources] | None = None
+              ) -> tuple[list[dict[str, Any]], CandidateSet]:
+    cands = generate(user_id, profile, view, cfg, sources=sources)
     w = {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending}
     return blend(cands.items, w, cfg.top_n, profile.items), cands
 
@@ -170,6 +171,7 @@ class MemoryPipeline:
         self.partitions = partitions
         self.view = MemoryView()
         self.profiles: dict[str, Profile] = {}
+        self.sources: SourceCache[Sources] = SourceCache(rec_cfg)  # as the workers reuse them
         self.duplicates = 0  # events ignored because their profile already held them
 
     def add_items(self, records: Iterable[Mapping[str, Any]]) -> None:
@@ -199,4 +201,4 @@ class MemoryPipeline:
 
     def recommend(self, user_id: str) -> list[dict[str, Any]]:
         profile = self.profiles.get(user_id, Profile())
-        return recommend(user_id, profile, self.view, self.rec_cfg)[0]
+        return recommend(user_id, profile, self.view, self.rec_cfg, self.sources)[0]

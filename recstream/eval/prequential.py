@@ -14,6 +14,10 @@ evaluated event; between refits ALS folds the
 user's current items in and item-kNN reads them directly, while BPR keeps its last fit
 (a user new since then scores by item bias).
 
+Each user's CF/content signals are reused between searches as the workers reuse them
+(:class:`recstream.core.candidates.SourceCache`, ``recommend.refresh_*``, with event time as
+the clock); ``RECSTREAM_RECOMMEND__REFRESH_EVENTS=1`` searches at every judged event.
+
 Beside accuracy: ``ild`` and ``novelty`` of each list (novelty against the counts of the
 stream so far) and the cold-start buckets: events whose item had fewer than
 ``NEW_ITEM_BELOW`` earlier interactions (``new_items``) and a user's first
@@ -36,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from recstream.core import feedback, learn
+from recstream.core.candidates import SourceCache
 from recstream.core.diversity import ranked_list
 from recstream.datasets.model import Interaction
 from recstream.eval.job import Job, Outcome
@@ -51,7 +56,8 @@ from recstream.eval.ranking import (
     top_ids,
 )
 from recstream.eval.replay import Replay, to_event
-from recstream.eval.signals import ItemSpace, candidates, top_k, user_signals
+from recstream.eval.signals import ItemSpace, UserSignals, candidates, top_k, user_signals
+from recstream.settings import RecommendSettings
 
 REFITS = 20
 
@@ -73,7 +79,8 @@ def run(job: Job) -> Outcome:
                    LLMSignal(job.embeddings, space.ids, job.llm_history)
                    if job.embeddings else None,
                    {name: learn.Learner(job.learn, learn.prior_weights(cfg))
-                    for name, cfg in job.variants.items() if name in job.learned})
+                    for name, cfg in job.variants.items() if name in job.learned},
+                   job.recommend)
     timelines: dict[str, list[float]] = {name: [] for name in avg}
     uidx: dict[str, int] = {}
     rows: dict[int, list[int]] = {}
@@ -150,7 +157,10 @@ class _Context:
     list statistics and the LLM signal (None: not evaluated)."""
 
     def __init__(self, vectors: ItemVectors, catalogue_size: int,
-                 llm: LLMSignal | None, learners: dict[str, learn.Learner]) -> None:
+                 llm: LLMSignal | None, learners: dict[str, learn.Learner],
+                 rec: RecommendSettings) -> None:
+        self.sources: SourceCache[UserSignals] = SourceCache(
+            rec.model_copy(update={"source_cache_users": 1 << 30}))
         self.vectors = vectors
         self.lists = ListStats(vectors, catalogue_size)
         self.llm = llm
@@ -165,7 +175,11 @@ def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
               cold: dict[str, ColdStart], flags: tuple[bool, bool],
               timelines: dict[str, list[float]] | None) -> None:
     profile = replay.profile(x.user_id)
-    sig = user_signals(x.user_id, profile, replay.view, job.recommend, forms=forms)
+    # the workers' reuse of a search (SourceCache): searched again only when due, by the
+    # profile and by event time (judged events only: with sample_every > 1 a search may be
+    # fresher than a worker's)
+    sig = ctx.sources.get(x.user_id, profile, lambda: user_signals(
+        x.user_id, profile, replay.view, job.recommend, forms=forms), now=x.ts)
     if ctx.llm is not None:
         sig.llm = ctx.llm.scores(profile) or {}
     trending = {h: replay.trending(h) for h in half_lives}

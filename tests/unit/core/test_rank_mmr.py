@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 
 import numpy as np
 import pytest
@@ -91,7 +92,7 @@ def test_a_variant_overrides_the_mmr_setting() -> None:
 
 
 def test_feedback_windows_carry_ild_and_novelty(catalogue: Catalogue) -> None:
-    cfg = FeedbackSettings(window_s=1000, join_window_s=100, grace_s=0, k=3)
+    cfg = FeedbackSettings(window_s=1000, join_window_s=100, grace_s=0, k=3, ild_every=1)
     join = FeedbackJoin(cfg, {}, 0)  # type: ignore[arg-type]  # a dict is a store
     for n, item in enumerate(["a", "a", "a", "c"]):  # counts a 3, c 1; N = 4
         join.event({"event_id": f"e{n}", "user_id": f"v{n}", "item_id": item, "ts": 1.0,
@@ -122,3 +123,21 @@ def test_without_the_catalogue_the_window_has_no_diversity_figures() -> None:
                              "trigger_event_id": "t2"}, 4)
     assert out["ild"] is None and out["novelty"] is None and out["ild_lists"] == 0
     assert not math.isnan(out["ctr"]) and np.isfinite(out["coverage"])
+
+
+def test_ild_is_measured_on_one_impression_in_ild_every(catalogue: Catalogue) -> None:
+    cfg = FeedbackSettings(window_s=1000, join_window_s=100, grace_s=0, k=3, ild_every=4)
+    join = FeedbackJoin(cfg, {}, 0)  # type: ignore[arg-type]  # a dict is a store
+    triggers = [f"t{n}" for n in range(40)]
+    for n, t in enumerate(triggers):
+        join.impression({"user_id": f"u{n}", "items": [{"item_id": i, "score": 1.0}
+                                                        for i in ("a", "b", "c")],
+                         "variant": "A", "event_ts": 10.0, "trigger_event_id": t},
+                        4, catalogue)
+    [out] = join.impression({"user_id": "late", "items": [{"item_id": "a", "score": 1.0}],
+                             "variant": "A", "event_ts": 1200.0, "trigger_event_id": "x"},
+                            4, catalogue)
+    sampled = sum(zlib.crc32(t.encode()) % 4 == 0 for t in triggers)
+    assert 0 < sampled < 40  # the hash picks some, not all
+    assert out["ild_lists"] == sampled and out["novelty_lists"] == 40
+    assert out["ild"] == pytest.approx(2.8 / 3)  # every list is [a, b, c]
