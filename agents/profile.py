@@ -24,7 +24,7 @@ from recstream.core.process import (
     index_updates,
 )
 from recstream.core.tfidf import Profile, ProfileChange
-from recstream.core.view import make_sketch, user_vector
+from recstream.core.view import make_sketch, sketch_due, user_vector
 from streams.app import Pipeline, scope_to, write_through
 from streams.erasure import purge_partition
 
@@ -68,7 +68,8 @@ def apply(p: Pipeline, dirty: Dirty, ev: Any) -> tuple[Profile, ProfileChange | 
         weight, _ = event_weight(event, pc)
         dirty.index += index_updates(user, profile, change, event, weight)
         p.metrics.event("profile")
-    dirty.sketches.add(user)
+    if sketch_due(profile, p.settings.recommend.sketch_every):  # on a re-delivery too: the
+        dirty.sketches.add(user)  # crash may have lost the one sent then
     return profile, change
 
 

@@ -1,21 +1,25 @@
-"""user: one agent per user partition for profile → candidates → score → rank → publish.
+"""user: one agent per user partition for profile → candidates → score → rank → feedback.
 
 In: events (key: user pseudonym) and forget (erasure requests, same key and partitioning).
-Out: recommendations, index-updates, user-sketches, forget-replies. Tables: profiles,
-latest_recommendations (both keyed by pseudonym, on the events partition).
+Out: recommendations, index-updates, user-sketches, metrics, learn-examples, forget-replies.
+Tables: profiles, latest_recommendations, feedback (all keyed by pseudonym, on the events
+partition).
 
-The four steps used to be four agents joined by two internal topics; every event then paid
-two more produce/fetch round trips, a JSON round trip of its candidate set (~8 KB) and a
-table read per step. Here they run in one pass over a batch of events (``worker.stage_batch``
-within ``worker.stage_batch_wait_ms``; under a backlog batches fill, at a trickle each event
-is its own batch):
+The five steps used to be five agents joined by internal topics; every event then paid
+more produce/fetch round trips, a JSON round trip of its candidate set (~8 KB), a table read
+per step, and the feedback join read every event and every record back from the broker.
+Here they run in one pass over a batch of events (``worker.stage_batch`` within
+``worker.stage_batch_wait_ms``; under a backlog batches fill, at a trickle each event is its
+own batch):
 
 1. apply every event to its user's profile in memory (agents/profile.py), and right after each,
    find that event's candidates on the profile as the event left it (agents/candidates.py);
 2. ask the scorer for the whole batch's LLM scores at once (agents/score.py);
 3. write each touched profile once and send the batch's index updates and sketches
-   (profile.flush), then rank and publish every event's record, wait for the broker's acks,
-   and write each user's latest record once (agents/rank.py);
+   (profile.flush), rank every event's record and join the events and records with the
+   users' pending impressions (agents/feedback.py, its state written once per key), then
+   publish the records, wait for the broker's acks, and write each user's latest record once
+   (agents/rank.py);
 4. acknowledge the batch (Faust's take_events acks it when the next batch is taken); a
    batch given up on because a rebalance began is left unacknowledged
    (streams.offsets.leave_unacked) and read again, and so are the events fetched before the
@@ -32,7 +36,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import candidates, profile, rank
+from agents import candidates, feedback, profile, rank
 from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
@@ -46,6 +50,7 @@ def register(p: Pipeline) -> None:
     wc = p.settings.worker
     keep = p.settings.profile.applied_ids  # (trigger, variant) pairs remembered per user
     ranker = rank.Ranker(p)
+    joined = feedback.Feedback(p)
     source = p.app.topic(p.names.events, p.names.forget, key_type=str, key_serializer="raw",
                          value_serializer="json")
 
@@ -109,10 +114,13 @@ def register(p: Pipeline) -> None:
             if user not in published:
                 scope_to(ev)
                 published[user] = list((p.latest.get(user) or {}).get(PUBLISHED, []))
+            joined.event(ev)
             r = ranker.rank(ev, prof.items, cands.items, llm, published[user])
             if r is not None:
                 rank.note(published, r, keep)
                 ranked.append(r)
+                await joined.impression(r)
+        sent += await joined.flush()  # the join's state, like the profiles, before publishing
         failed = await rank.publish(p, ranked, published, events, epochs)
         await asyncio.gather(*sent)  # index updates and sketches reached the broker too
         if failed:  # fenced or aborted: read again (the profile knows them as applied)
@@ -135,6 +143,7 @@ def register(p: Pipeline) -> None:
                         await run(batch[run_start:i])
                     scope_to(ev)
                     await profile.forget_user(p, ev.value, ev.message.partition)
+                    await joined.forget(ev)
                     applied(p.app, [ev])
                     run_start = i + 1
             if run_start < len(batch):

@@ -13,7 +13,8 @@ awaits), and times each step with ``time.process_time`` over the events after a 
 - ``rank``: diversity.ranked_list as agents/rank.py Ranker.rank calls it by default
   (learned variant, ε 0, λ 1, features on)
 - ``feedback``: FeedbackJoin.event and .impression on a dict store (agents/feedback.py)
-- ``sketch``: make_sketch(user_vector) per touched user per batch (agents/profile.py flush)
+- ``sketch``: make_sketch(user_vector) per batch for each touched user whose sketch is due
+  (view.sketch_due; agents/profile.py flush)
 - ``index``: apply_index_update of the batch's updates into the view (agents/index.py and
   the replica)
 
@@ -51,10 +52,11 @@ def run_tree(warmup: int, events: int, batch: int, seed: int) -> dict[str, Any]:
     from recstream.bench.synthetic import make_workload
     from recstream.core.candidates import generate
 
-    try:  # trees before the reused searches have no SourceCache: they search every event
+    try:  # older trees search on every event and sketch every touched user
         from recstream.core.candidates import SourceCache
+        from recstream.core.view import sketch_due
     except ImportError:
-        SourceCache = None  # noqa: N806
+        SourceCache = sketch_due = None  # noqa: N806
     from recstream.core.diversity import ranked_list
     from recstream.core.feedback import FeedbackJoin
     from recstream.core.learn import prior_weights
@@ -102,7 +104,8 @@ def run_tree(warmup: int, events: int, batch: int, seed: int) -> dict[str, Any]:
             change = apply_once(prof, ev, view.catalogue.get(ev["item_id"]), pc, offset)
             if change is not None:
                 updates += index_updates(user, prof, change, ev, event_weight(ev, pc)[0])
-            touched[user] = prof
+            if sketch_due is None or sketch_due(prof, rc.sketch_every):
+                touched[user] = prof
             t1 = clock()
             cands = (generate(user, prof, view, rc, cache) if sources is None
                      else generate(user, prof, view, rc, cache, sources))

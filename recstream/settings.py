@@ -149,6 +149,9 @@ class RecommendSettings(BaseModel):
                                    "term index (highest term frequency first).")
     sketch_terms: int = Field(64, ge=1, description="Terms in a user's replicated CF sketch.")
     sketch_items: int = Field(100, ge=1, description="Latest items in a user's CF sketch.")
+    sketch_every: int = Field(4, ge=1, description="A user's sketch is sent again after "
+                              "each of their first this-many events, then after every "
+                              "this-many-th (the replicas of every worker decode each one).")
     per_source: int = Field(30, ge=1, description="Candidates kept from each source (CF, "
                             "content, trending) before ranking.")
     content_pool: int = Field(300, ge=1, description="Most catalogue items scored for "

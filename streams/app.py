@@ -18,8 +18,8 @@ from recstream.core.classify import ZeroShotClassifier, lazy_encoder
 from recstream.core.privacy import load_key
 from recstream.settings import Settings, WorkerSettings
 from streams.metrics import PipelineMetrics
-from streams.offsets import exempt, on_assigned
 from streams.offsets import install as install_commit_guard
+from streams.offsets import on_assigned
 from streams.publish import Publisher
 from streams.replica import Replica
 from streams.scoring import ScoreClient
@@ -108,9 +108,10 @@ def scope_to(event: Any) -> None:
 
 
 async def write_through(table: Any, key: Any, value: Any) -> Any:
-    """``table[key] = value``, with the changelog record sent straight to the producer
-    rather than through Faust's producer buffer; returns its future (resolved when the broker
-    has it). Table keys are written in the partition of the current event (:func:`scope_to`).
+    """``table[key] = value`` (``del table[key]`` for None), with the changelog record sent
+    straight to the producer rather than through Faust's producer buffer; returns its future
+    (resolved when the broker has it). Table keys are written in the partition of the
+    current event (:func:`scope_to`).
 
     An agent awaits these futures before its batch is acknowledged, so a commit never passes
     an event whose state change has not reached the changelog. Faust's own commit only
@@ -120,10 +121,13 @@ async def write_through(table: Any, key: Any, value: Any) -> Any:
     for 108 events). Awaiting the buffer instead halved the throughput (every agent waited
     for every other's queued records)."""
     partition = table.partition_for_key(key)
-    table.data[key] = value  # readers (HTTP) see it now, before any await
+    if value is None:  # a deletion: a tombstone in the changelog
+        table.data.pop(key, None)
+    else:
+        table.data[key] = value  # readers (HTTP) see it now, before any await
     return await table.changelog_topic.send(
-        key=key, value=value, partition=partition,
-        key_serializer=table.key_serializer, value_serializer=table.value_serializer,
+        key=key, value=value, partition=partition, key_serializer=table.key_serializer,
+        value_serializer="raw" if value is None else table.value_serializer,
         callback=table._on_changelog_sent)  # keeps RocksDB's persisted changelog offset
 
 
@@ -160,7 +164,6 @@ def transactional_publisher(app: faust.App, settings: Settings, names: TopicName
         await publisher.fence(tp.partition for tp in assigned if tp.topic == names.events)
 
     on_assigned(app, fence)
-    exempt(app, names.recommendations)  # its commit markers leave gaps in its offsets
     publisher.owns = lambda part: (names.events, part) in app.consumer.assignment()
     publisher.on_commit.append(lambda tp, offset: app.consumer.note_committed(tp, offset))
 

@@ -45,7 +45,6 @@ STALL_S = 5.0  # a head gap this old, with its record not in flight, is re-fetch
 AWAIT_S = 10.0  # longest a partition's records wait for its base record after a seek
 MAX_STALL_S = 60.0  # ... and again after 10, 20, 40, then every 60 s while it persists
 IDLE_S = 20.0  # the idle watchdog's first wait (then doubling, at most MAX_STALL_S)
-MARKER_IDLE_S = 2.0  # an idle transactional partition's position is committed after this
 
 
 def next_commit(base: int | None, acked: Iterable[int]) -> int | None:
@@ -99,18 +98,6 @@ _ASSIGN_HOOKS: weakref.WeakKeyDictionary[Any, list[Callable[[set[TP]], Awaitable
     weakref.WeakKeyDictionary())
 
 
-#: app -> topics left to Faust's own commit logic (their offsets have gaps: see exempt)
-_EXEMPT: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-
-
-def exempt(app: Any, topic: str) -> None:
-    """Leave ``topic``'s commits to Faust: a topic written in transactions has offsets
-    that no consumer ever receives (commit markers, aborted records), and the guard only
-    commits consecutive runs of offsets. Faust counts the offsets its fetcher jumped over
-    as processed."""
-    _EXEMPT.setdefault(app, set()).add(topic)
-
-
 def on_assigned(app: Any, hook: Callable[[set[TP]], Awaitable[None]]) -> None:
     """Call ``hook(assigned stream partitions)`` on every assignment, before the consumer
     reads their committed offsets (only with the guarded consumer)."""
@@ -121,9 +108,6 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer with the commit guard (see the module docstring)."""
 
     _read_offset: ReadOffsets
-
-    def _new_consumer_thread(self) -> Any:
-        return ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,8 +174,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         self._awaiting[tp] = (base, time.monotonic())
 
     def _guarded(self, tp: TP) -> bool:
-        return (self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)
-                and tp.topic not in _EXEMPT.get(self.app, ()))
+        return (self.app.topics.acks_enabled_for(tp.topic)
+                and not self._is_changelog_tp(tp))
 
     async def perform_seek(self) -> None:
         """Seek every assigned stream partition to its committed position and remember that
@@ -369,35 +353,6 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._rewind(tp, offset)
         self._check_idle()
         await self._heal_stalls()
-        await self._commit_past_markers()
-
-    async def _commit_past_markers(self) -> None:
-        """Commit an exempt (transactional) partition's position when it has consumed up to
-        its end and sat idle: a transaction's commit marker takes the last offset and no
-        consumer ever receives it, so committing "last record + 1" would leave a lag of one
-        per partition for good (the dashboard's lag never drained to 0). Only when no record
-        of it reached the streams for MARKER_IDLE_S and none is unacknowledged."""
-        exempt = _EXEMPT.get(self.app)
-        if not exempt:
-            return
-        now = time.monotonic()
-        busy = {m.tp for m in self._unacked_messages}
-        offsets: dict[TP, int] = {}
-        for tp in self.assignment():
-            if tp.topic not in exempt or tp in busy or self._acked.get(tp):
-                continue
-            seen = self._seen.setdefault(tp, now)
-            committed = self._committed_offset.get(tp)
-            try:
-                end = self.highwater(tp)
-            except Exception:
-                continue
-            if now - seen < MARKER_IDLE_S or end is None or (committed or 0) >= end:
-                continue
-            if await self.position(tp) == end:
-                offsets[tp] = end
-        if offsets and await self._commit(offsets):
-            self._committed_offset.update(offsets)
 
     def _check_idle(self) -> None:
         """Seek back to its base a partition with records at and after the base but none
@@ -543,17 +498,6 @@ def applied(app: Any, events: Iterable[Any]) -> None:
     advance = getattr(app.consumer, "advance", None)
     if advance is not None:
         advance(events)
-
-
-class ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """Faust's consumer reads ``read_committed`` only under exactly_once; recommendations
-    are published in transactions (streams/publish.py), so the feedback join must not see an
-    aborted one as an impression."""
-
-    def _create_worker_consumer(self, transport: Any) -> Any:
-        consumer = super()._create_worker_consumer(transport)
-        consumer._isolation_level = "read_committed"  # read by start(), not yet called
-        return consumer
 
 
 class GuardedTransport(faust_aiokafka.Transport):

@@ -1,5 +1,6 @@
 """A table seen through a batch of records, with decoded copies kept between batches
-(the feedback and index agents; agents/feedback.py, agents/index.py)."""
+(the feedback step of the user agent and the index agent; agents/feedback.py,
+agents/index.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from faust.streams import current_event
 
-from streams.app import scope_to
+from streams.app import scope_to, write_through
 
 _DELETED = object()
 
@@ -72,6 +73,23 @@ class WriteBack:
                 self._remember(key, value)
         self.dirty.clear()
         self.scope.clear()
+
+    async def flush_through(self) -> list[Any]:
+        """:meth:`flush` with each record sent straight to the producer
+        (:func:`streams.app.write_through`); returns the sends' futures, for the caller to
+        await before its input offsets are committed."""
+        sent = []
+        for key, value in self.dirty.items():
+            scope_to(self.scope[key])  # the write goes to the key's partition
+            deleted = value is _DELETED
+            sent.append(await write_through(self.table, key, None if deleted else value))
+            if deleted:
+                self.decoded.pop(key, None)
+            else:
+                self._remember(key, value)
+        self.dirty.clear()
+        self.scope.clear()
+        return sent
 
     def forget_decoded(self) -> None:
         """Drop every decoded copy (the table was changed behind this view)."""

@@ -238,7 +238,7 @@ class FeedbackJoin:
                          and imp["ts"] <= e["ts"] <= imp["ts"] + c.join_window_s),
                         key=lambda e: e["ts"])
         acc = meta["win"].setdefault(f"{self._start(imp['ts'])}|{imp['variant']}",
-                                     {**dict.fromkeys(SUMS, 0), "items": []})
+                                     {**dict.fromkeys(SUMS, 0), "items": {}})
         if "x" in imp:
             self.examples.extend(learn.examples(imp["x"], inside))
         for name, v in outcome(imp["items"], {e["item"] for e in inside}, c.k).items():
@@ -247,7 +247,9 @@ class FeedbackJoin:
             if v is not None:
                 acc[f"{name}_sum"] = acc.get(f"{name}_sum", 0) + v
                 acc[f"{name}_lists"] = acc.get(f"{name}_lists", 0) + 1
-        acc["items"] = sorted(set(acc["items"]) | set(imp["items"]))
+        if isinstance(acc["items"], list):  # a window stored before items were keys
+            acc["items"] = dict.fromkeys(acc["items"], 1)
+        acc["items"].update(dict.fromkeys(imp["items"], 1))  # keys: the distinct items
         ratings = {e["item"]: e["rating"] for e in inside if "rating" in e}
         for item, predicted in imp.get("pred", {}).items():
             if item in ratings:

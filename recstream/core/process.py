@@ -23,7 +23,7 @@ from recstream.core.tfidf import (
     apply_event,
     mark_applied,
 )
-from recstream.core.view import MemoryView, make_sketch, user_vector
+from recstream.core.view import MemoryView, make_sketch, sketch_due, user_vector
 from recstream.settings import ProfileSettings, RecommendSettings
 
 
@@ -194,9 +194,10 @@ class MemoryPipeline:
             for k, entry in apply_index_update(self.view.get_entry, key, upd, part,
                                                self.rec_cfg):
                 self.view.set_entry(k, entry)
-        self.view.set_sketch(user, make_sketch(
-            profile, user_vector(profile, self.view)[0], self.rec_cfg.sketch_terms,
-            self.rec_cfg.sketch_items))
+        if sketch_due(profile, self.rec_cfg.sketch_every):
+            self.view.set_sketch(user, make_sketch(
+                profile, user_vector(profile, self.view)[0], self.rec_cfg.sketch_terms,
+                self.rec_cfg.sketch_items))
         return True
 
     def recommend(self, user_id: str) -> list[dict[str, Any]]:

@@ -213,6 +213,12 @@ def user_vector(profile: Profile, view: GlobalView, table: IdfTable | None = Non
     return u, math.sqrt(float(w @ w)), table
 
 
+def sketch_due(profile: Profile, every: int) -> bool:
+    """Whether the profile's sketch is sent after its latest event: after each of the first
+    ``every`` events (a new user's profile moves most), then after every ``every``-th."""
+    return profile.events <= every or profile.events % every == 0
+
+
 def make_sketch(profile: Profile, w: Mapping[str, float], n_terms: int,
                 n_items: int) -> dict[str, Any]:
     """The compact, replicated form of a profile used by other users' CF: the tf of the

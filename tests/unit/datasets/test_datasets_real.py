@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,7 @@ needs_amazon = pytest.mark.skipif(not AMAZON.is_dir(), reason=f"{AMAZON} not pre
 
 @needs_ml100k
 def test_ml100k_real() -> None:
-    start = time.perf_counter()
     ds = load_dataset(ML100K)
-    seconds = time.perf_counter() - start
     assert detect_format(ML100K) == ds.format == "ml100k"
     assert len(ds.interactions) == 100_000
     assert len(ds.items) == 1682
@@ -37,8 +34,6 @@ def test_ml100k_real() -> None:
     assert ds.interactions[-1].ts == 893286638.0
     assert {i.item_id for i in ds.interactions} <= {it.item_id for it in ds.items}
     assert next(it for it in ds.items if it.item_id == "543").title == "Misérables, Les (1995)"
-    # About 0.25 s on a laptop core; the bound only catches an accidental slow path.
-    assert seconds < 5.0
     events = {interaction_event(i, "ratings", "ml-100k")["event_id"] for i in ds.interactions}
     assert len(events) == 100_000  # one rating per (user, item) in ML-100K
 
