@@ -58,7 +58,7 @@ def not_reached(latencies_s: Sequence[float], censored_s: Sequence[float]) -> li
     """The percentiles (names as in :func:`latency_ms`) that the unanswered events leave
     open: the figure counting them at ``censored_s`` (a lower bound) differs from the one
     counting them as never answered (an upper bound, infinite when the percentile falls on
-    one of them). With more than 1 % of the events unanswered, p99 is not reached."""
+    one of them). From about 1 % of the events unanswered, p99 is not reached."""
     if not censored_s:
         return []
     lower = sorted([*latencies_s, *censored_s])

@@ -307,6 +307,10 @@ def bench(
         return
     from recstream.bench.summary import parse_counts, parse_rate, sweep_table
 
+    # SIGTERM (timeout(1), a CI runner) unwinds like Ctrl-C, so the workers, the scorer and
+    # a broker this command started are stopped instead of left running
+    signal.signal(signal.SIGTERM, _exit_on_term)
+
     try:
         r = parse_rate(rate)
         counts = parse_counts(sweep_users) if sweep_users else None
@@ -327,6 +331,10 @@ def bench(
                 typer.echo(f"users {u:,}: {n:,} events…", err=True)
             rows.append(run_once(boot, events=n, users=u, with_ceiling=False, **common))
     typer.echo(json.dumps(rows) if json_out else sweep_table(rows))
+
+
+def _exit_on_term(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _print_run(res: dict[str, Any], json_out: bool) -> None:

@@ -130,6 +130,36 @@ def test_a_worker_killed_mid_run_shows_as_missing(kafka_broker: str, tmp_path: P
     _check_against_topic(res, _first_records(kafka_broker, res))
 
 
+def test_sigterm_stops_what_the_bench_started(tmp_path: Path) -> None:
+    """``timeout 600 recstream bench`` cut short: the bench's own broker and its worker are
+    stopped, not left running (they were, until SIGTERM unwound like Ctrl-C)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECSTREAM_")}
+    cmd = [sys.executable, "-m", "recstream", "bench", "--events", "100000", "--rate", "50",
+           "--users", "50", "--items", "100", "--no-scorer", "--no-ceiling", "--json"]
+    errf = (tmp_path / "bench.err").open("w+")
+    bench = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=errf)
+    try:
+        deadline = time.monotonic() + 240
+        while not _bench_children(bench.pid, "worker"):
+            assert bench.poll() is None and time.monotonic() < deadline, "no worker started"
+            time.sleep(0.5)
+        started = subprocess.run(["pgrep", "-P", str(bench.pid)], capture_output=True,
+                                 text=True).stdout.split()
+        assert len(started) >= 2  # the broker (java) and the worker
+        bench.send_signal(signal.SIGTERM)
+        bench.wait(90)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait()
+    errf.seek(0)
+    assert bench.returncode == 128 + signal.SIGTERM, errf.read()[-2000:]
+    left = [p for p in started if Path(f"/proc/{p}").exists()
+            and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+    assert not left, f"left running after SIGTERM: {left}"
+
+
 def test_bench_rejects_a_bad_rate() -> None:
     out = subprocess.run([sys.executable, "-m", "recstream", "bench", "--rate", "fast"],
                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
