@@ -20,11 +20,10 @@ own batch):
    users' pending impressions (agents/feedback.py, its state written once per key), then
    publish the records, wait for the broker's acks, and write each user's latest record once
    (agents/rank.py);
-4. acknowledge the batch (Faust's take_events acks it when the next batch is taken); a
-   batch given up on because a rebalance began is left unacknowledged
-   (streams.offsets.leave_unacked) and read again, and so are the events fetched before the
-   rebalance that were already waiting in the next batch (streams.offsets.current_generation):
-   a user's events are applied in input order, never a later one before an earlier one.
+4. acknowledge the batch; a batch given up on because a rebalance began, or the events of a
+   partition revoked or fenced meanwhile, are left to be read again (streams/stage.py
+   ``Batch`` holds those checks and ``take`` the in-order gate): a user's events are
+   applied in input order, never a later one before an earlier one.
 
 A forget request in a batch splits it: the events before it are finished first, then the
 user is erased, then the rest go on, so erasure keeps its place in the user's order.
@@ -33,21 +32,17 @@ user is erased, then the rest go on, so erasure keeps its place in the user's or
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from agents import candidates, feedback, profile, rank
 from agents.score import llm_fields, user_side
 from recstream.core.process import PUBLISHED
 from recstream.core.view import ViewCache
-from streams.app import Pipeline, batches, owns, scope_to
-from streams.offsets import applied, current_generation, in_order, leave_unacked
-
-log = logging.getLogger(__name__)
+from streams.app import Pipeline, scope_to
+from streams.stage import Batch, take
 
 
 def register(p: Pipeline) -> None:
-    wc = p.settings.worker
     keep = p.settings.profile.applied_ids  # (trigger, variant) pairs remembered per user
     ranker = rank.Ranker(p)
     joined = feedback.Feedback(p)
@@ -56,21 +51,12 @@ def register(p: Pipeline) -> None:
 
     async def run(events: list[Any]) -> None:
         """Steps 1–3 for ``events`` (no forget request among them)."""
-        events = current_generation(p.app, events)  # a rebalance may have ended since
-        if not events:
-            return
-        generation = p.app.rebalancing_count
-        pub = p.publisher  # its epochs now: a fence after this refuses the batch's publish
-        epochs = {part: pub.epoch(part) for part in {ev.message.partition for ev in events}
-                  } if pub is not None else {}
-        if p.app.rebalancing:
-            log.warning("batch of %d events taken during a rebalance: left to be read again",
-                        len(events))
-            leave_unacked(p.app, events)
+        b = Batch(p, events)
+        if b.given_up():
             return
         dirty, cache = profile.Dirty(), ViewCache(p.view)
         found = []
-        for ev in events:
+        for ev in b.events:
             scope_to(ev)  # table reads go to this user's partition
             prof, _ = profile.apply(p, dirty, ev)
             cands = candidates.find(p, ev.value["user_id"], prof, cache)
@@ -86,22 +72,10 @@ def register(p: Pipeline) -> None:
                     f[2] = candidates.find(p, f[0].value["user_id"], f[1], cache)
         llms = await asyncio.gather(*(llm_fields(p, ev.value["user_id"], side, c.items)
                                       for ev, _, c, side in found))
-        if p.app.rebalancing or p.app.rebalancing_count != generation:
-            # a rebalance began during the batch (eager: every partition was revoked, and
-            # one assigned again may have been read before its table recovered): write
-            # nothing; after the rebalance each partition is read again from its committed
-            # offset, so these events come back to whoever owns them now
-            log.warning("rebalance during a batch: %d events left to be read again",
-                        len(events))
-            leave_unacked(p.app, events)
+        if b.given_up():
             return
-        lost = {ev.message.partition for ev in events if not owns(p.app, ev)}
-        if lost:  # revoked while we waited: its new owner replays them; redo the rest
-            log.warning("partitions %s revoked during a batch: %d of its events left to "
-                        "their new owner", sorted(lost), sum(
-                            ev.message.partition in lost for ev in events))
-            leave_unacked(p.app, [ev for ev in events if ev.message.partition in lost])
-            kept = [ev for ev in events if ev.message.partition not in lost]
+        kept = b.owned()
+        if kept is not b.events:  # revoked while we waited: redo the rest
             if kept:
                 await run(kept)
             return
@@ -121,30 +95,17 @@ def register(p: Pipeline) -> None:
                 ranked.append(r)
                 await joined.impression(r)
         sent += await joined.flush()  # the join's state, like the profiles, before publishing
-        failed = await rank.publish(p, ranked, published, events, epochs)
+        failed = await rank.publish(p, ranked, published, b.events, b.epochs)
         await asyncio.gather(*sent)  # index updates and sketches reached the broker too
-        if failed:  # fenced or aborted: read again (the profile knows them as applied)
-            log.warning("partitions %s: publication failed, %d events left to be read "
-                        "again", sorted(failed), sum(ev.message.partition in failed
-                                                     for ev in events))
-            leave_unacked(p.app, [ev for ev in events if ev.message.partition in failed])
-        applied(p.app, [ev for ev in events if ev.message.partition not in failed])
+        b.finish(failed)  # fenced or aborted: read again (the profile knows them as applied)
 
     @p.app.agent(source, name="user")
     async def process_users(stream):  # type: ignore[no-untyped-def]
         await p.replica.ready.wait()  # global view caught up before the first event
-        async for taken in batches(stream, wc):
-            # in each partition's offset order, also after a rebalance or a skipped record
-            batch = in_order(p.app, current_generation(p.app, taken))
-            run_start = 0
-            for i, ev in enumerate(batch):
-                if ev.message.topic == p.names.forget:
-                    if i > run_start:
-                        await run(batch[run_start:i])
-                    scope_to(ev)
-                    await profile.forget_user(p, ev.value, ev.message.partition)
-                    await joined.forget(ev)
-                    applied(p.app, [ev])
-                    run_start = i + 1
-            if run_start < len(batch):
-                await run(batch[run_start:])
+        async for events, forget in take(p, stream, p.names.forget):
+            if forget is None:
+                await run(events)
+                continue
+            scope_to(forget)
+            await profile.forget_user(p, forget.value, forget.message.partition)
+            await joined.forget(forget)
