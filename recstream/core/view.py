@@ -200,7 +200,10 @@ def user_vector(profile: Profile, view: GlobalView, table: IdfTable | None = Non
         return {}, 0.0, table
     terms = list(profile.counts)
     counts = np.fromiter(profile.counts.values(), dtype=np.float64, count=len(terms))
-    idf_v = idf_vector(view, terms, table.n)
+    # the user holds every one of these terms, so N ≥ 1 and df ≥ 1 whatever the replicated
+    # index says yet (its update from this very event may still be on its way: without this,
+    # a system's first event found N = 0 and the user had no vector)
+    idf_v = idf_array(max(table.n, 1), np.maximum(view.dfs(terms), 1))
     w = counts * (1.0 / profile.length) * idf_v
     table.set_many(terms, idf_v)
     nz = np.flatnonzero(w > 0)

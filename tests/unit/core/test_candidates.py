@@ -146,3 +146,25 @@ def test_an_empty_system_still_offers_unseen_catalogue_items() -> None:
     assert [r["item_id"] for r in recs] == ["a", "c", "d"]
     assert all(r["reasons"] == [CATALOGUE_REASON] for r in recs)
     assert "no signal" not in CATALOGUE_REASON
+
+
+def test_a_users_own_terms_count_before_the_replicated_index_has_them() -> None:
+    # a worker's first event: its profile holds the item's terms, but the replicated term
+    # index has not received this event's update yet (N = 0, every df 0); the user's terms
+    # still count with N = df = 1, idf log2(2/1) = 1, so the content match works at once
+    from recstream.core.process import update_profile
+    from recstream.core.view import MemoryView
+    from recstream.settings import ProfileSettings, RecommendSettings
+
+    view = MemoryView()
+    for r in ({"item_id": "a", "title": "Alien", "tags": ["scifi", "horror"]},
+              {"item_id": "b", "title": "Aliens", "tags": ["scifi", "horror"]},
+              {"item_id": "c", "title": "Dumbo", "tags": ["animation"]}):
+        view.catalogue.upsert(r)
+    profile = Profile()
+    update_profile(profile, {"kind": "clicks", "ts": 1e9, "item_id": "a", "user_id": "u"},
+                   view.catalogue.get("a"), ProfileSettings())
+    assert view.index_entry(index.USERS_KEY) is None  # nothing replicated yet
+    got = by_id(generate("u", profile, view, RecommendSettings()).items)
+    assert got.keys() == {"b"}
+    assert got["b"].content > 0 and got["b"].terms == ["horror", "scifi"]
