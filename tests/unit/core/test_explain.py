@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from recstream.core.candidates import Candidate, generate
 from recstream.core.catalogue import Catalogue
-from recstream.core.explain import TITLE_MAX_CHARS, describe, short_title, source_item
+from recstream.core.explain import (
+    TITLE_MAX_CHARS,
+    describe,
+    latest_items,
+    short_title,
+    source_item,
+)
 from recstream.core.process import MemoryPipeline
 from recstream.core.rank import blend
 from recstream.settings import ProfileSettings, RecommendSettings
@@ -29,10 +35,14 @@ def test_source_item_is_the_latest_holding_the_most_terms() -> None:
     cat = catalogue({"item_id": "x", "title": "Alien", "tags": ["scifi", "horror"]},
                     {"item_id": "y", "title": "Solaris", "tags": ["scifi"]},
                     {"item_id": "z", "title": "Dumbo", "tags": ["animation"]})
-    assert source_item(["horror", "scifi"], ["y", "z", "x"], cat) == "x"  # both terms
-    assert source_item(["scifi"], ["y", "x"], cat) == "y"  # a tie: the latest
-    assert source_item(["jazz"], ["x", "y", "z"], cat) is None
-    assert source_item(["scifi"], ["gone", "x"], cat) == "x"  # unknown items are skipped
+    latest = latest_items({"x": 4.0, "z": 3.0, "y": 5.0}, cat)  # seen x, z, then y
+    assert [i for i, _ in latest] == ["y", "z", "x"]
+    assert source_item(["horror", "scifi"], latest) == "x"  # both terms
+    assert source_item(["scifi"], latest) == "y"  # a tie: the latest
+    assert source_item(["jazz"], latest) is None
+    # items gone from the catalogue are skipped; only the n latest count
+    assert [i for i, _ in latest_items({"x": 1.0, "gone": 1.0}, cat)] == ["x"]
+    assert [i for i, _ in latest_items({"x": 1.0, "z": 1.0, "y": 1.0}, cat, n=2)] == ["y", "z"]
 
 
 def test_describe_adds_titles_and_names_the_users_item_behind_a_content_match() -> None:
