@@ -68,16 +68,19 @@ async def _send_at_rate(p: AIOKafkaProducer, events: Events, topics: dict[str, s
     await p.flush()
 
 
-async def _collect(c: AIOKafkaConsumer, arrived: dict[str, float], id_field: str,
-                   done: asyncio.Event) -> None:
+async def _collect(c: AIOKafkaConsumer, arrived: dict[str, float], degraded: set[str],
+                   id_field: str, done: asyncio.Event) -> None:
     while not done.is_set():
         batches = await c.getmany(timeout_ms=100, max_records=10_000)
         now = time.time()
         for msgs in batches.values():
             for m in msgs:
-                key = orjson.loads(m.value).get(id_field)
+                value = orjson.loads(m.value)
+                key = value.get(id_field)
                 if key is not None:
                     arrived.setdefault(key, now)
+                    if value.get("degraded"):
+                        degraded.add(key)
 
 
 async def drive(bootstrap: str, events: Events, topics: dict[str, str], out_topic: str,
@@ -92,11 +95,12 @@ async def drive(bootstrap: str, events: Events, topics: dict[str, str], out_topi
     """
     produced: dict[str, float] = {}
     arrived: dict[str, float] = {}
+    degraded: set[str] = set()
     c = await _assigned_consumer(bootstrap, out_topic, partitions)
     p = _producer(bootstrap)
     await p.start()
     done = asyncio.Event()
-    reader = asyncio.create_task(_collect(c, arrived, id_field, done))
+    reader = asyncio.create_task(_collect(c, arrived, degraded, id_field, done))
     try:
         await _send_at_rate(p, events, topics, rate, produced)
         sent_at, seen, seen_at = time.time(), -1, time.time()
@@ -112,7 +116,7 @@ async def drive(bootstrap: str, events: Events, topics: dict[str, str], out_topi
         await reader
         await p.stop()
         await c.stop()
-    return Delivery(produced, arrived)
+    return Delivery(produced, arrived, degraded)
 
 
 def _bare_loop(bootstrap: str, src: str, dst: str, partitions: int, n: int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from recstream.ops.stats import percentile
@@ -53,6 +53,12 @@ class Delivery:
 
     produced: Mapping[str, float]
     arrived: Mapping[str, float]
+    degraded: frozenset[str] | set[str] = field(default_factory=frozenset)  # event ids
+
+    @property
+    def degraded_count(self) -> int:
+        """Produced events whose recommendation came out ``degraded`` (no LLM score)."""
+        return sum(1 for e in self.degraded if e in self.produced)
 
     @property
     def received(self) -> int:
@@ -124,6 +130,7 @@ def bench_result(*, rate: float | None, delivery: Delivery, baseline_eps: float 
         "items": items,
         "received": delivery.received,
         "missing": delivery.missing,
+        "degraded": delivery.degraded_count,
         "cpu_us_per_event": None if cpu_s is None else cpu_us_per_event(cpu_s,
                                                                           delivery.received),
         "scorer": scorer,

@@ -56,6 +56,15 @@ def test_delivery_counts_throughput_and_latency() -> None:
     assert Delivery({"a": 1.0}, {}).throughput_eps() == 0.0
 
 
+def test_delivery_counts_only_its_own_degraded_records() -> None:
+    d = Delivery({"a": 0.0, "b": 0.0, "c": 0.0}, {"a": 0.1, "b": 0.2, "zz": 0.3},
+                 degraded={"b", "zz"})
+    assert d.degraded_count == 1  # "zz" is not ours
+    r = bench_result(rate=None, delivery=d, baseline_eps=None, rss_mb=None, users=1,
+                     items=1, cpu_s=None, scorer=True)
+    assert r["degraded"] == 1
+
+
 def test_bench_result_ratio_and_cost() -> None:
     d = Delivery({"a": 0.0, "b": 0.0}, {"a": 0.5, "b": 1.0})
     r = bench_result(rate=None, delivery=d, baseline_eps=8.0, rss_mb=100.0, users=5,
