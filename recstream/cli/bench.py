@@ -150,7 +150,9 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
                                     f"log: {log}\n{log.read_text()[-2000:]}")
             hs = [_get_json(f"http://127.0.0.1:{port}/health") or {} for port in webs]
             ok = all(h.get("ready") and h.get("items", 0) >= len(items)
-                     and not h.get("rebalancing") for h in hs)
+                     and not h.get("rebalancing")
+                     # workers that score the LLM signal themselves have every vector
+                     and h.get("item_embeddings", len(items)) >= len(items) for h in hs)
             owned = [h.get("events_partitions") or [] for h in hs]
             ok = ok and sum(map(len, owned)) == names.partitions and sum(map(bool, owned)
                                                                          ) == want

@@ -62,6 +62,7 @@ class ItemEmbeddings:
         self._vecs: dict[str, np.ndarray] = {}
         self._hash: dict[str, str] = {}
         self._pending: dict[str, str] = {}  # item id -> text awaiting embedding
+        self._fresh: list[str] = []  # embedded since the last take_fresh()
 
     def __len__(self) -> int:
         return len(self._texts) - len(self._pending)
@@ -97,7 +98,19 @@ class ItemEmbeddings:
         vecs = self.encoder.encode(texts, self.batch_size)
         for i, v in zip(ids, vecs, strict=True):
             self._vecs[i] = v
+        self._fresh.extend(ids)
         return len(ids)
+
+    def take_fresh(self) -> list[tuple[str, np.ndarray, str]]:
+        """(item id, vector, text digest) of the items embedded since the last call and
+        still in the catalogue, each once: what the scorer publishes to the workers."""
+        fresh, self._fresh = self._fresh, []  # a flush in another thread appends to one
+        out = []
+        for i in dict.fromkeys(fresh):
+            v, digest = self._vecs.get(i), self._hash.get(i)
+            if v is not None and digest is not None and i not in self._pending:
+                out.append((i, v, digest))
+        return out
 
     def ids(self) -> list[str]:
         """Items ready to score (flushed)."""
