@@ -131,6 +131,33 @@ class ScorerService:
         if sends:
             await asyncio.gather(*sends)
 
+    async def _read_published(self, consumer: AIOKafkaConsumer) -> int:
+        """Preload the vectors this model published before (to their end now), so a restart
+        embeds and republishes only items whose text changed meanwhile; returns how many."""
+        topic = self.names.item_embeddings
+        n = partition_counts(self.s.bootstrap, [topic], security=self.s.security).get(topic, 0)
+        parts = [TopicPartition(topic, i) for i in range(n)]
+        if not parts:
+            return 0
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        known: dict[str, embeddings.EmbeddingRecord | None] = {}
+        while any([await consumer.position(tp) < ends[tp] for tp in parts]):
+            for msgs in (await consumer.getmany(timeout_ms=200, max_records=5000)).values():
+                for m in msgs:
+                    try:
+                        known[m.key.decode()] = None if m.value is None \
+                            else embeddings.decode(m.value)
+                    except ValueError:
+                        continue
+        name, dim = self.encoder.name, getattr(self.encoder, "dim", 0)
+        mine = {i: r for i, r in known.items()
+                if r is not None and r.model == name and r.vector.size == dim}
+        for item_id, rec in mine.items():
+            self.items.preload(item_id, rec.digest.hex(), rec.vector)
+        return len(mine)
+
     async def _follow_items(self, boot: list[str]) -> None:
         """Keep the embedding cache equal to the catalogue and publish its vectors; ready
         once caught up (the vectors of everything read so far have reached the broker)."""
@@ -139,6 +166,9 @@ class ScorerService:
                                     **aiokafka_kwargs(self.s.security))
         await consumer.start()
         try:
+            if isinstance(self.encoder, Encoder):
+                reused = await self._read_published(consumer)
+                log.info("item embeddings read back published=%d", reused)
             n = partition_counts(self.s.bootstrap, [self.names.items],
                                  security=self.s.security)[self.names.items]
             parts = [TopicPartition(self.names.items, i) for i in range(n)]
@@ -166,6 +196,8 @@ class ScorerService:
                     await self._publish_embeddings(removed)
                 if not self.ready.is_set() and all(
                         [await consumer.position(tp) >= ends[tp] for tp in parts]):
+                    if isinstance(self.encoder, Encoder):  # published, item since deleted
+                        await self._publish_embeddings(set(self.items.unclaimed()))
                     self.ready.set()
                     log.info("scorer ready items=%d model=%s", len(self.items),
                              self.encoder.name)

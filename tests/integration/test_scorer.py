@@ -230,3 +230,25 @@ def test_worker_scores_the_mean_side_itself(cluster, producer, reader, ml_sample
     want = ask_scorer(kafka_broker, app_id, replies, user, shown, history)
     for it in last["items"]:
         assert it["signals"]["llm"] == pytest.approx(want[it["item_id"]], abs=1e-5)
+
+
+def test_a_restarted_scorer_publishes_only_what_changed(cluster, producer, reader, ml_sample,
+                                                        topic_prefix) -> None:
+    """Each item's embedding is published once: a restarted scorer reads its vectors back
+    instead of embedding the catalogue again; a changed item is embedded and republished."""
+    app_id = f"{topic_prefix}recstream"
+    catalogue = ml_sample.items[:12]
+    producer.items(catalogue)
+    scorer = cluster.scorer().start()
+    assert scorer.wait_healthy(timeout_s=120)["embeddings_published"] == len(catalogue)
+    scorer.stop()
+    changed = {**catalogue[0], "title": "Something else entirely (2001)"}
+    producer.items([changed])
+    again = cluster.scorer().start()
+    health = again.wait_healthy(timeout_s=120)
+    assert health["items"] == len(catalogue)
+    assert health["embeddings_published"] == 1 and health["texts_encoded"] == 1
+    embeddings = reader(f"{app_id}-item-embeddings")
+    got = embeddings.wait_for(lambda rs: len(rs) >= len(catalogue) + 1, 30, "records")
+    assert [r.key for r in got].count(changed["item_id"]) == 2
+    assert len(embeddings.drain(quiet_s=1.0)) == len(catalogue) + 1

@@ -152,3 +152,22 @@ def test_scorer_cache_hands_out_each_fresh_vector_once() -> None:
     items.flush()
     items.remove("5")
     assert [i for i, _, _ in items.take_fresh()] == ["4"]
+
+
+def test_a_restarted_scorer_reuses_what_it_published_for_unchanged_texts() -> None:
+    first = scorer_cache()
+    published = {i: decode(encode(v, "rand-384", 1.0, bytes.fromhex(d)))
+                 for i, v, d in first.take_fresh()}
+    again = ItemEmbeddings(RandomEncoder())
+    for item_id, rec in published.items():
+        again.preload(item_id, rec.digest.hex(), rec.vector)
+    for i in range(N_ITEMS - 1):  # the last item left the catalogue while it was down
+        title = "changed" if i == 0 else f"item {i}"
+        again.upsert({"item_id": str(i), "title": title, "tags": [f"t{i % 5}"]})
+    assert again.pending == 1 and again.flush() == 1  # only the changed text is embedded
+    assert [i for i, _, _ in again.take_fresh()] == ["0"]
+    assert again.unclaimed() == [str(N_ITEMS - 1)]
+    assert np.array_equal(again.get("5"), first.get("5"))
+    [want] = score_batch([ScoreRequest("r", "u", ["3", "4"], [("5", 1.0)])], first, "mean")
+    [got] = score_batch([ScoreRequest("r", "u", ["3", "4"], [("5", 1.0)])], again, "mean")
+    assert got == want
