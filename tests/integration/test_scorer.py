@@ -231,6 +231,28 @@ def test_worker_scores_the_mean_side_itself(cluster, producer, reader, ml_sample
     for it in last["items"]:
         assert it["signals"]["llm"] == pytest.approx(want[it["item_id"]], abs=1e-5)
 
+    # a new item: the scorer embeds and publishes it, the worker's replica takes it in;
+    # an event on it is scored (here or, if its vector is not there yet, by the scorer),
+    # never wrongly
+    new = {"item_id": "new-1", "title": "Space Battle Station (1999)",
+           "tags": ["Sci-Fi", "War"], "description": "a war among the stars"}
+    producer.items([new])
+    ev = {**by_user[user][4], "item_id": "new-1", "event_id": by_user[user][4]["event_id"]
+          + "-new", "rating": 5}
+    producer.events([ev])
+    rec = recs.wait_for(lambda rs: ev["event_id"] in {r.value["trigger_event_id"] for r in rs},
+                        60, "the new item's record")
+    fresh = [r.value for r in rec if r.value["trigger_event_id"] == ev["event_id"]][0]
+    assert not fresh["degraded"]
+    want = ask_scorer(kafka_broker, app_id, replies, user,
+                      [it["item_id"] for it in fresh["items"]], [*history, ("new-1", 5.0)])
+    for it in fresh["items"]:
+        assert it["signals"]["llm"] == pytest.approx(want[it["item_id"]], abs=1e-5)
+    deadline = time.monotonic() + 30
+    while w.get("/health")[1].get("item_embeddings") != len(wanted) + 1:
+        assert time.monotonic() < deadline, "the new item's vector never reached the worker"
+        time.sleep(0.2)
+
 
 def test_a_restarted_scorer_publishes_only_what_changed(cluster, producer, reader, ml_sample,
                                                         topic_prefix) -> None:
