@@ -171,3 +171,22 @@ def test_a_restarted_scorer_reuses_what_it_published_for_unchanged_texts() -> No
     [want] = score_batch([ScoreRequest("r", "u", ["3", "4"], [("5", 1.0)])], first, "mean")
     [got] = score_batch([ScoreRequest("r", "u", ["3", "4"], [("5", 1.0)])], again, "mean")
     assert got == want
+
+
+@pytest.mark.parametrize(("cfg", "local"), [({}, True), ({"user_side": "text"}, False),
+                                            ({"mode": "pairwise"}, False),
+                                            ({"local_mean": False}, False)])
+def test_workers_score_locally_only_for_the_bi_mean_side(cfg: dict, local: bool) -> None:
+    from recstream.settings import ScorerSettings
+    from streams.scoring import ScoreClient
+
+    client = ScoreClient(ScorerSettings(enabled=True, **cfg), "127.0.0.1:1", None, "replies")
+    assert client.local is local
+    assert (client.replicate_embeddings("emb") is not None) is local
+    assert client.local_scores(["1"], [("2", 1.0)]) is None  # nothing replicated yet
+    items = scorer_cache()
+    for item_id, vec, digest in items.take_fresh():
+        client.embeddings.apply(item_id, encode(vec, "rand-384", 1.0, bytes.fromhex(digest)))
+    got = client.local_scores(["1", "3"], [("2", 1.0)])
+    assert (got == mean_scores(client.embeddings, [("2", 1.0)], ["1", "3"])) if local \
+        else got is None
