@@ -54,7 +54,8 @@ def produce_items(bootstrap: str, topic: str, items: Sequence[dict[str, Any]]) -
 
 
 async def _send_at_rate(p: AIOKafkaProducer, events: Events, topics: dict[str, str],
-                        rate: float | None, produced: dict[str, float]) -> None:
+                        rate: float | None, produced: dict[str, float],
+                        scheduled: dict[str, float]) -> None:
     due = send_offsets(len(events), rate)
     t0 = time.time()
     for k, (kind, ev) in enumerate(events):
@@ -63,6 +64,8 @@ async def _send_at_rate(p: AIOKafkaProducer, events: Events, topics: dict[str, s
             await asyncio.sleep(wait)
         now = time.time()
         produced[ev["event_id"]] = now
+        if rate is not None:
+            scheduled[ev["event_id"]] = t0 + float(due[k])
         await p.send(topics[kind], key=ev["user_id"].encode(),
                      value=orjson.dumps({**ev, "ts": now}))
     await p.flush()
@@ -77,8 +80,8 @@ async def _collect(c: AIOKafkaConsumer, arrived: dict[str, float], degraded: set
             for m in msgs:
                 value = orjson.loads(m.value)
                 key = value.get(id_field)
-                if key is not None:
-                    arrived.setdefault(key, now)
+                if key is not None and key not in arrived:  # the first record counts
+                    arrived[key] = now
                     if value.get("degraded"):
                         degraded.add(key)
 
@@ -92,8 +95,12 @@ async def drive(bootstrap: str, events: Events, topics: dict[str, str], out_topi
 
     Returns once every event is answered, or no answer came for ``idle_s`` seconds, or
     ``max_wait_s`` passed after the last send: a pipeline that cannot keep up still ends.
+    Each event counts once, by its first record (read committed); the Delivery also holds
+    each event's scheduled send at ``rate``, which events were answered degraded, and when
+    the wait ended (where the unanswered ones are censored).
     """
     produced: dict[str, float] = {}
+    scheduled: dict[str, float] = {}
     arrived: dict[str, float] = {}
     degraded: set[str] = set()
     c = await _assigned_consumer(bootstrap, out_topic, partitions)
@@ -102,7 +109,7 @@ async def drive(bootstrap: str, events: Events, topics: dict[str, str], out_topi
     done = asyncio.Event()
     reader = asyncio.create_task(_collect(c, arrived, degraded, id_field, done))
     try:
-        await _send_at_rate(p, events, topics, rate, produced)
+        await _send_at_rate(p, events, topics, rate, produced, scheduled)
         sent_at, seen, seen_at = time.time(), -1, time.time()
         while len(arrived) < len(produced):
             now = time.time()
@@ -111,12 +118,13 @@ async def drive(bootstrap: str, events: Events, topics: dict[str, str], out_topi
             if now - seen_at > idle_s or now - sent_at > max_wait_s:
                 break
             await asyncio.sleep(0.05)
+        ended = time.time()
     finally:
         done.set()
         await reader
         await p.stop()
         await c.stop()
-    return Delivery(produced, arrived, degraded)
+    return Delivery(produced, arrived, scheduled, frozenset(degraded), ended)
 
 
 def _bare_loop(bootstrap: str, src: str, dst: str, partitions: int, n: int,

@@ -264,7 +264,8 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
         rss = round(sum(rsss), 1) if None not in rsss else None  # type: ignore[arg-type]
         result = bench_result(rate=rate, delivery=delivery, baseline_eps=baseline, rss_mb=rss,
                               users=users, items=items, cpu_s=cpu, scorer=scorer)
-        result.update(users_seen=work.users_seen, workers=workers, worker_rss_mb=rsss,
+        result.update(users_seen=work.users_seen, workers=workers, topic_prefix=p.prefix,
+                      worker_rss_mb=rsss,
                       worker_cpu_s=[None if c is None else round(c, 1) for c in cpus],
                       memory=memory_growth(samples),
                       scorer_requests=None if req0 is None or req1 is None else req1 - req0)
@@ -317,6 +318,10 @@ def bench(
         return
     from recstream.bench.summary import parse_counts, parse_rate, sweep_table
 
+    # SIGTERM (timeout(1), a CI runner) unwinds like Ctrl-C, so the workers, the scorer and
+    # a broker this command started are stopped instead of left running
+    signal.signal(signal.SIGTERM, _exit_on_term)
+
     try:
         r = parse_rate(rate)
         counts = parse_counts(sweep_users) if sweep_users else None
@@ -339,6 +344,10 @@ def bench(
     typer.echo(json.dumps(rows) if json_out else sweep_table(rows))
 
 
+def _exit_on_term(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _print_run(res: dict[str, Any], json_out: bool) -> None:
     keys = ("rate", "events", "throughput_eps", "baseline_eps", "ratio", "latency_ms",
             "rss_mb", "users", "items")
@@ -346,18 +355,6 @@ def _print_run(res: dict[str, Any], json_out: bool) -> None:
         typer.echo(json.dumps({**{k: res[k] for k in keys},
                                **{k: v for k, v in res.items() if k not in keys}}))
         return
-    lat = res["latency_ms"]
-    typer.echo(
-        f"events {res['events']:,} at {res['rate']} events/s, {res['users']:,} users, "
-        f"{res['items']:,} items, scorer {'on' if res['scorer'] else 'off'}\n"
-        f"  pipeline   {res['throughput_eps']:>10,.1f} events/s "
-        f"({res['received']:,} recommendations, {res['missing']:,} missing)\n"
-        f"  ceiling    {res['baseline_eps'] or 0:>10,.1f} events/s (bare aiokafka "
-        f"consume→produce)\n"
-        f"  ratio      {res['ratio'] or 0:>10.3f}\n"
-        f"  latency ms p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}\n"
-        f"  workers    {res['workers']}: {res['cpu_us_per_event'] or 0:,.0f} µs CPU/event, "
-        f"peak RSS {res['rss_mb']} MB" + (
-            f"; RSS {mem['after_warmup_mb']} MB after warm-up (a quarter of the run), "
-            f"{mem['end_mb']} MB at the end ({mem['growth_pct']:+} %)"
-            if (mem := res.get("memory")) else ""))
+    from recstream.bench.summary import run_text
+
+    typer.echo(run_text(res))

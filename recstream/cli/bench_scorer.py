@@ -1,4 +1,5 @@
-"""``recstream bench scorer``: batched vs one-request-per-candidate scoring, latency at a rate."""
+"""``recstream bench scorer``: micro-batched vs unbatched scoring of the same requests, the
+cost of one request, latency at a rate."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ def bench_scorer(
     model: Annotated[str | None, typer.Option(help="Model directory (default MiniLM).")
                      ] = None,
     quantize: Annotated[str, typer.Option(help="none or int8.")] = "none",
+    repeats: Annotated[int, typer.Option(min=1, help="Each throughput phase and the direct "
+                       "cost: best of this many passes.")] = 3,
 ) -> None:
-    """Candidates/s batched vs one request per candidate, and p50/p99 latency at --rate."""
+    """Candidates/s micro-batched vs the same requests unbatched (and one request per
+    candidate), one request's cost, and p50/p99 latency at --rate."""
     from recstream.datasets import DatasetError, item_record, load_dataset
     from recstream.llm.bench import bench_scorer as run
     from recstream.llm.model import Encoder, ModelLoadError
@@ -50,13 +54,21 @@ def bench_scorer(
     if not json_out:
         typer.echo(f"embedding {cache.pending} items with {enc.name} on {enc.device}…", err=True)
     res = run(cache, user_side, requests, candidates, max_batch=max_batch,
-              max_wait_ms=max_wait_ms, rate=rate)
+              max_wait_ms=max_wait_ms, rate=rate, repeats=repeats)
     if json_out:
         typer.echo(json.dumps(res))
         return
-    typer.echo(f"model {res['model']} on {res['device']} (user side {user_side})\n"
-               f"  batched   {res['batched_cps']:>12,.1f} candidates/s\n"
-               f"  unbatched {res['unbatched_cps']:>12,.1f} candidates/s (one request each)\n"
-               f"  ratio     {res['ratio']:>12,.2f}\n"
+    ms = res["request_ms"]
+    typer.echo(f"model {res['model']} on {res['device']} (user side {user_side}), "
+               f"{requests} requests × {candidates} candidates\n"
+               f"  batched       {res['batched_cps']:>12,.1f} candidates/s (sent at once, "
+               f"micro-batches of ≤ {max_batch})\n"
+               f"  per request   {res['per_request_cps']:>12,.1f} candidates/s (sent at once, "
+               f"no micro-batching)\n"
+               f"  ratio         {res['ratio']:>12,.2f}\n"
+               f"  per candidate {res['unbatched_cps']:>12,.1f} candidates/s (each candidate "
+               f"its own request, one at a time; ratio {res['per_candidate_ratio']:,.2f})\n"
+               f"  one request costs {ms['direct']} ms scored alone, {ms['per_request']} ms "
+               f"through the service unbatched, {ms['batched']} ms micro-batched\n"
                f"  latency at {rate:g} req/s: p50 {res['latency_ms']['p50']} ms, "
                f"p99 {res['latency_ms']['p99']} ms")

@@ -3,11 +3,11 @@ ones, through the real broker and one worker.
 
 Checks: every bad record is in ``dead-letters`` exactly once (matched by topic/partition/offset)
 with the reason its generator expects and its raw bytes; every good event yields its
-recommendation; and good events are not held up by the bad ones. The throughput check
-compares, in the same run, a good-only slice with a slice of as many good events mixed with
-all the bad ones: rejecting a bad event must cost well under processing a good one (~10 ms
-here), and the mixed slice's good events must still flow at a reasonable fraction of the
-good-only rate (bounds are loose: the CI machine has 2 shared cores).
+recommendation; and good events are not held up by the bad ones. The cost check compares,
+in the same run, a good-only slice with a slice of as many good events mixed with all the
+bad ones: rejecting a bad event must cost well under processing a good one. The starvation
+check follows each good event of the mixed slice: its recommendation must come out while the
+bad events sent after it are still being rejected, not once they are all done.
 
 Also: ``recstream produce --file`` with bad lines sends nothing to a live broker.
 """
@@ -15,9 +15,11 @@ Also: ``recstream produce --file`` with bad lines sends nothing to a live broker
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -325,12 +327,38 @@ def test_bad_events_are_dead_lettered_and_good_ones_flow(cluster, producer, read
           f"hypothesis seed {rng_seed}")
     assert len(reasons) == 14
     assert per_bad_s < per_good_s / 3, (per_bad_s, per_good_s)
-    # Good events are not starved: spread one per `step` bad ones, they can flow no faster
-    # than the bad events between them are rejected (1 / (step · per bad + per good)); they
-    # must reach a third of that (a fixed share of the good-only rate would only measure how
-    # much cheaper a rejection is than a recommendation).
-    allowed = 1.0 / (step * per_bad_s + per_good_s)
-    assert good_rate_mixed > allowed / 3, (good_rate_mixed, allowed, good_rate)
+    lags = starvation_lags(tagged, recs.records, dead.records)
+    print(f"good events among the bad ones: median lag {statistics.median(lags):.3f}, "
+          f"worst {max(lags):.3f} (share of all bad events rejected after the good event's "
+          f"recommendation should have come, by send order)")
+    # Good events are not starved: one sent after a share s of the bad events must be
+    # answered before much more than s of them are rejected. A pipeline that served good
+    # events only once the bad ones were done has a lag of 1 − s (median 0.75 over the first
+    # half of the stream); FIFO processing has the pipeline's own delay, a few per cent.
+    assert statistics.median(lags) < 0.25, sorted(lags)
+
+
+def starvation_lags(tagged: list[tuple[Rec, Bad | None]], recs: list[Any],
+                    dead: list[Any]) -> list[float]:
+    """For each good event in the first half of the mixed stream (``tagged``, send order):
+    the share of all bad events dead-lettered by the time its recommendation was published
+    (wall clock, ``published_ts`` against each dead letter's ``ts``), minus the share sent
+    before it."""
+    n_bad = sum(1 for _, b in tagged if b is not None)
+    published = {}
+    for r in recs:
+        published.setdefault(r.value["trigger_event_id"], r.value["published_ts"])
+    rejected = sorted(d.value["ts"] for d in dead)
+    lags, bad_before = [], 0
+    for (_, _, value), b in tagged:
+        if b is not None:
+            bad_before += 1
+            continue
+        if bad_before > n_bad / 2:
+            break
+        t = published[orjson.loads(value or b"{}")["event_id"]]
+        lags.append(bisect.bisect_right(rejected, t) / n_bad - bad_before / n_bad)
+    return lags
 
 
 def test_produce_file_with_bad_lines_sends_nothing(kafka_broker: str, topic_prefix: str,

@@ -20,8 +20,10 @@ from recstream.bench.summary import (
     flatness,
     latency_ms,
     memory_growth,
+    not_reached,
     parse_counts,
     parse_rate,
+    run_text,
     sweep_table,
 )
 
@@ -56,13 +58,50 @@ def test_delivery_counts_throughput_and_latency() -> None:
     assert Delivery({"a": 1.0}, {}).throughput_eps() == 0.0
 
 
-def test_delivery_counts_only_its_own_degraded_records() -> None:
-    d = Delivery({"a": 0.0, "b": 0.0, "c": 0.0}, {"a": 0.1, "b": 0.2, "zz": 0.3},
-                 degraded={"b", "zz"})
-    assert d.degraded_count == 1  # "zz" is not ours
+def test_latency_starts_at_the_scheduled_send() -> None:
+    # at 10 events/s event k is due at 100 + k/10; the sender fell 2 s behind on "c", so
+    # its send stamp alone would hide 2 s of queueing
+    d = Delivery(produced={"a": 100.0, "b": 100.1, "c": 102.2},
+                 scheduled={"a": 100.0, "b": 100.1, "c": 100.2},
+                 arrived={"a": 100.05, "b": 100.15, "c": 102.25}, ended=103.0)
+    assert sorted(d.latencies_s()) == pytest.approx([0.05, 0.05, 2.05])
+    assert d.sender_behind_s() == pytest.approx(2.0)
+    assert Delivery({"a": 1.0}, {"a": 2.0}).sender_behind_s() == 0.0  # max rate
+
+
+def test_missing_events_count_in_the_percentiles() -> None:
+    # 98 answered in 10 ms each, 2 never answered when the bench stopped 60 s after their
+    # send: p99 falls on a missing event (2 % > 1 %), so it is a lower bound, not a figure
+    produced = {f"e{k}": 0.0 for k in range(100)}
+    arrived = {f"e{k}": 0.01 for k in range(98)}
+    d = Delivery(produced, arrived, ended=60.0)
+    assert d.censored_s() == pytest.approx([60.0, 60.0])
     r = bench_result(rate=None, delivery=d, baseline_eps=None, rss_mb=None, users=1,
+                     items=1, cpu_s=None, scorer=False)
+    assert r["missing"] == 2 and r["missing_share"] == pytest.approx(0.02)
+    assert r["latency_ms"]["p50"] == pytest.approx(10.0)
+    assert r["latency_ms"]["p99"] == pytest.approx(60_000.0)  # censored at the wait
+    assert r["latency_not_reached"] == ["p99", "max"]
+    text = run_text({**r, "workers": 1, "rss_mb": None})
+    assert "p99 ≥ 60,000.0 (not reached)" in text and "p50 10.0 " in text
+    assert "2 missing = 2.0 %" in text
+    # one missing in 200 (0.5 %): p99 is a real figure, only max stays open
+    d2 = Delivery({f"e{k}": 0.0 for k in range(200)},
+                  {f"e{k}": 0.01 for k in range(199)}, ended=60.0)
+    assert not_reached(d2.latencies_s(), d2.censored_s()) == ["max"]
+    assert not_reached([0.1, 0.2], []) == []
+
+
+def test_degraded_records_are_counted() -> None:
+    d = Delivery({"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0},
+                 {"a": 0.1, "b": 0.2, "c": 0.3},
+                 degraded=frozenset({"b", "c", "d", "zz"}), ended=5.0)
+    # "d" never arrived and "zz" is not ours: 2 of the 3 received were degraded
+    r = bench_result(rate=100.0, delivery=d, baseline_eps=None, rss_mb=None, users=1,
                      items=1, cpu_s=None, scorer=True)
-    assert r["degraded"] == 1
+    assert r["degraded"] == 2 and r["degraded_share"] == pytest.approx(2 / 3, abs=1e-4)
+    text = run_text({**r, "workers": 1, "rss_mb": None})
+    assert "2 recommendations without the LLM score (66.7 % of those received)" in text
 
 
 def test_bench_result_ratio_and_cost() -> None:
