@@ -25,6 +25,7 @@ import orjson
 from recstream.core import ab
 from recstream.core.candidates import Candidate
 from recstream.core.diversity import ranked_list, variant_lambda
+from recstream.core.explain import describe
 from recstream.core.learn import exploration_rng, is_learned, prior_weights, weights_of
 from recstream.core.privacy import SEALED, raw_ids
 from recstream.core.process import PUBLISHED, published_before, remember_published
@@ -75,6 +76,7 @@ class Ranker:
         items = ranked_list(cands, w, rc.top_n, seen, catalogue=p.view.catalogue,
                             mmr_lambda=self.mmr[variant], features=p.learner is not None,
                             **explore)
+        describe(items, cands, seen, p.view.catalogue)  # titles; reasons name the source
         record = {
             "user_id": raw_user, "items": items, "variant": variant, **extra,
             "explore": any(i.get("explore") for i in items),

@@ -351,6 +351,11 @@ class WorkerSettings(BaseModel):
                                         "publication, a little faster; ARCHITECTURE.md). "
                                         "Only with at_least_once processing. "
                                         "Env RECSTREAM_WORKER__TRANSACTIONAL_PUBLISH.")
+    freshness_slo_ms: float = Field(250.0, gt=0, description="Freshness target (ms) of the "
+                                    "dashboard's SLO panel: a record is fresh when it is "
+                                    "published within this of its event's produce time; the "
+                                    "objective is 99 % fresh (p99 within target) over the "
+                                    "last minute. Env RECSTREAM_WORKER__FRESHNESS_SLO_MS.")
     admin_token: SecretStr | None = Field(None, description="Bearer token that state-changing "
                                           "HTTP endpoints (POST /forget/{user_id}) require; "
                                           "unset = those endpoints answer 401. "

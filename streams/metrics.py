@@ -33,6 +33,10 @@ Series (``_total`` counters, histograms in seconds):
   ``recstream_consumergroup_status{cluster_name, group, status}`` (1 for the Burrow status)
   and ``recstream_consumergroup_consume_rate{cluster_name, group, topic, partition}``.
 
+The dashboard's summary adds the freshness SLO (:meth:`PipelineMetrics.slo`: the last
+minute's records within ``worker.freshness_slo_ms`` of their event's produce time) and the
+latest published records (:meth:`PipelineMetrics.recent`), both computed when asked.
+
 Lag is the whole group's (read from Kafka), so every worker reports the same lag series;
 aggregate with ``max by (group, topic, partition)``. Counters and latencies are this
 worker's own.
@@ -62,7 +66,9 @@ HISTORY_INTERVAL_S = 2.0  # dashboard resolution
 FEEDBACK_WINDOWS = 500  # closed (window, variant) points kept for the dashboard
 HISTORY_POINTS = 300  # 10 minutes at 2 s
 LATENCY_WINDOW_S = 30.0  # percentiles over the last 30 s of recommendations
-SHARE_WINDOW_S = 60.0  # degraded share over the last minute
+SHARE_WINDOW_S = 60.0  # degraded share and freshness SLO over the last minute
+RECENT_RECORDS = 8  # latest published records the dashboard lists
+SLO_OBJECTIVE = 0.99  # share of records that must be within the freshness target
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
                    60.0, 120.0, 300.0)
 
@@ -82,8 +88,9 @@ class PipelineMetrics:
     """Counters, latency histograms and lag of one worker, in its own registry."""
 
     def __init__(self, group_id: str, bootstrap: str, cluster_name: str | None = None,
-                 lag_window: int = 10) -> None:
+                 lag_window: int = 10, slo_ms: float = 250.0) -> None:
         self.group_id = group_id
+        self.slo_ms = slo_ms  # worker.freshness_slo_ms
         self.bootstrap = bootstrap
         self.cluster_name = cluster_name or bootstrap
         self.registry = r = CollectorRegistry(auto_describe=True)
@@ -127,6 +134,9 @@ class PipelineMetrics:
         r.register(_LagCollector(self))
         self._lock = threading.Lock()
         self._recent: deque[tuple[float, float, float | None]] = deque(maxlen=20_000)
+        # the latest records as published (not copied: formatted only when asked for)
+        self._records: deque[tuple[Mapping[str, Any], float | None]] = deque(
+            maxlen=RECENT_RECORDS)
         self._ticks: deque[dict[str, Any]] = deque(maxlen=HISTORY_POINTS)
         self._counts: deque[tuple[float, float, float, float]] = deque(maxlen=HISTORY_POINTS)
         self._started = time.time()
@@ -163,9 +173,10 @@ class PipelineMetrics:
         if trigger.get("produced_ts"):
             e2e = max(published - float(trigger["produced_ts"]), 0.0)
             self.e2e_latency.observe(e2e)
-        if lat is not None:
-            with self._lock:
+        with self._lock:
+            if lat is not None:
                 self._recent.append((published, lat, e2e))
+            self._records.append((record, e2e))
 
     def feedback(self, record: Mapping[str, Any]) -> None:
         """Count one closed feedback window record (recstream.core.feedback)."""
@@ -218,14 +229,47 @@ class PipelineMetrics:
             "e2e_latency": {k: _r(v) for k, v in e2e.items()},
             "degraded_share": round(d_degraded / d_recs, 4) if d_recs > 0 else 0.0,
             "lag": sum(g.lag for g in self.lag),
+            "slo_share": self.slo(now)["share"],
         }
         self._ticks.append(point)
         return point
 
+    def slo(self, now: float | None = None) -> dict[str, Any]:
+        """The freshness SLO over the last :data:`SHARE_WINDOW_S`: records with an end-to-end
+        latency (published_ts − the event's produce time), the share within ``slo_ms``, their
+        p99 (ms) and whether the objective (:data:`SLO_OBJECTIVE` within target) is met
+        (None: no record in the window)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            e2e = [x[2] for x in self._recent if x[0] >= now - SHARE_WINDOW_S
+                   and x[2] is not None]
+        within = sum(x * 1000.0 <= self.slo_ms for x in e2e)
+        p99 = percentiles(e2e, (0.99,))["p99"]
+        share = round(within / len(e2e), 4) if e2e else None
+        return {"target_ms": self.slo_ms, "objective": SLO_OBJECTIVE,
+                "window_s": SHARE_WINDOW_S, "records": len(e2e), "share": share,
+                "p99_ms": None if p99 is None else round(p99 * 1000.0, 1),
+                "met": None if share is None else share >= SLO_OBJECTIVE}
+
+    def recent(self) -> list[dict[str, Any]]:
+        """The latest published records, newest first, as the dashboard lists them: user,
+        top 3 titles with their first reason, freshness (ms), degraded."""
+        with self._lock:
+            latest = list(self._records)
+        return [{"user_id": r.get("user_id"), "published_ts": r.get("published_ts"),
+                 "freshness_ms": None if e2e is None else round(e2e * 1000.0, 1),
+                 "degraded": bool(r.get("degraded")),
+                 "items": [{"item_id": i.get("item_id"), "title": i.get("title") or "",
+                            "reason": (i.get("reasons") or [""])[0]}
+                           for i in (r.get("items") or [])[:3]]}
+                for r, e2e in reversed(latest)]
+
     def summary(self) -> dict[str, Any]:
-        """What the dashboard shows: totals, the history, and the latest lag poll."""
+        """What the dashboard shows: totals, the history, the latest lag poll, the freshness
+        SLO and the latest records."""
         return {
             "group": self.group_id, "cluster": self.cluster_name, "t": time.time(),
+            "slo": self.slo(), "recent": self.recent(),
             "history": list(self._ticks),
             "totals": {
                 "events": {f"{lb['stage']}/{lb['outcome']}": v

@@ -31,6 +31,7 @@ class Item(TypedDict):
 
 class RecommendedItem(TypedDict):
     item_id: str
+    title: str  # the catalogue's title, at most 120 characters ("" if the item is unknown)
     score: float
     reasons: list[str]
     signals: dict[str, float]

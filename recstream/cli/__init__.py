@@ -73,6 +73,7 @@ def main() -> None:
         lag,
         model,
         produce,
+        recommend,
         scorer,
         train_llm,
         up,

@@ -14,9 +14,11 @@ from recstream.cli import BootstrapOpt, JsonOpt, UserError, app, settings
 
 
 def describe(record: dict) -> str:  # type: ignore[type-arg]
+    """One line per record: user, trigger, the top 3 by title (the id where a record has
+    none) with score and first reason."""
     items = record.get("items") or []
-    tops = ", ".join(f"{i['item_id']} ({i['score']:.2f}: {'; '.join(i['reasons'][:1])})"
-                     for i in items[:3])
+    tops = ", ".join(f"{i.get('title') or i['item_id']} ({i['score']:.2f}: "
+                     f"{'; '.join(i['reasons'][:1])})" for i in items[:3])
     flag = " DEGRADED" if record.get("degraded") else ""
     return f"user {record.get('user_id')} ← {record.get('trigger_event_id')}{flag}: {tops}"
 

@@ -12,6 +12,10 @@ from recstream.core.learn import EXPLORE_REASON, explore
 SIGNALS = ("cf", "content", "trending", "llm")
 #: A candidate whose LLM score is at least this share of the set's best is explained by it.
 LLM_REASON_SHARE = 0.9
+#: How a content match's reason begins (the matched terms follow).
+CONTENT_REASON = "matches your interest in "
+#: The reason of an item offered with no signal at all (nothing like the user's items yet).
+CATALOGUE_REASON = "from the catalogue: too little activity yet to match your taste"
 
 
 def blend(candidates: Sequence[Candidate], weights: Mapping[str, float], top_n: int,
@@ -73,11 +77,11 @@ def reasons(c: Candidate, llm_share: float = 0.0) -> list[str]:
     if c.users:
         out.append(f"{c.users} similar user{'s' if c.users != 1 else ''} liked it")
     if c.terms:
-        out.append("matches your interest in " + ", ".join(c.terms))
+        out.append(CONTENT_REASON + ", ".join(c.terms))
     if c.trending > 0 and not out:
         out.append("trending now")
     elif c.trending > 0:
         out.append("also trending")
     if not out:
-        out.append("from the catalogue (no signal yet)")
+        out.append(CATALOGUE_REASON)
     return out

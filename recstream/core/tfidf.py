@@ -5,8 +5,13 @@ their reviews), each occurrence multiplied by the event's weight (a purchase cou
 click, a rating by its stars). With c_i(w) the weighted count of w and |s_i| = sum_w c_i(w):
 
     tf(w, s_i) = c_i(w) / |s_i|
-    idf(w)     = log2(N / df(w)),  N users, df(w) users whose text contains w
+    idf(w)     = log2((N + 1) / df(w)),  N users, df(w) users whose text contains w
     w_ij       = tf · idf
+
+The idf is the seed's log2(N / df) smoothed by one phantom user whose text holds no term: it
+tends to the seed's for many users (the shift is log2(1 + 1/N), 0.0015 for N = 943) but a
+term every user has keeps a weight (log2(1 + 1/N) > 0), so the very first user of a system,
+whose every term has df = N = 1, still has a profile vector (idf 1) for content matching.
 
 Time decay (event time) multiplies every count and |s_i| by 2^(-Δt / half_life) so older
 behaviour fades; an out-of-order event is decayed to the profile's reference time instead, so
@@ -26,6 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 def tf(count: float, length: float) -> float:
     """Term frequency c(w) / |s| (0 for an empty text)."""
@@ -33,10 +40,20 @@ def tf(count: float, length: float) -> float:
 
 
 def idf(n_users: int, df: int) -> float:
-    """log2(N / df); 0 when the term is unseen or (transiently) df > N."""
-    if df <= 0 or n_users <= 0 or df >= n_users:
+    """log2((N + 1) / df) (module docstring); 0 when the term is unseen (df 0) or there are
+    no users. A df above N (transiently, while replicas catch up) counts as N."""
+    if df <= 0 or n_users <= 0:
         return 0.0
-    return math.log2(n_users / df)
+    return math.log2((n_users + 1) / min(df, n_users))
+
+
+def idf_array(n_users: int, df: np.ndarray) -> np.ndarray:
+    """:func:`idf` of each df in ``df`` (one N), vectorised."""
+    out = np.zeros(len(df))
+    ok = df > 0
+    if n_users > 0:
+        out[ok] = np.log2((n_users + 1) / np.minimum(df[ok], n_users))
+    return out
 
 
 def decay_factor(dt_s: float, half_life_s: float) -> float:

@@ -15,7 +15,7 @@ import numpy as np
 
 from recstream.core import index
 from recstream.core.catalogue import Catalogue
-from recstream.core.tfidf import Profile, idf, top_terms
+from recstream.core.tfidf import Profile, idf, idf_array, top_terms
 from recstream.core.viewarrays import TermRows, ViewArrays
 
 
@@ -177,13 +177,8 @@ class ViewCache:
 
 
 def idf_vector(view: GlobalView, terms: Sequence[str], n: int) -> np.ndarray:
-    """idf of each term as an array: log2(N / df), 0 where df is 0 or ≥ N."""
-    df = view.dfs(terms)
-    ok = (df > 0) & (df < n)
-    out = np.zeros(len(terms))
-    if n > 0:
-        out[ok] = np.log2(n / df[ok])
-    return out
+    """idf of each term as an array (:func:`recstream.core.tfidf.idf_array`)."""
+    return idf_array(n, view.dfs(terms))
 
 
 def sketch_vector(sketch_tf: Mapping[str, float], idf_of: Mapping[str, float]
@@ -205,7 +200,10 @@ def user_vector(profile: Profile, view: GlobalView, table: IdfTable | None = Non
         return {}, 0.0, table
     terms = list(profile.counts)
     counts = np.fromiter(profile.counts.values(), dtype=np.float64, count=len(terms))
-    idf_v = idf_vector(view, terms, table.n)
+    # the user holds every one of these terms, so N ≥ 1 and df ≥ 1 whatever the replicated
+    # index says yet (its update from this very event may still be on its way: without this,
+    # a system's first event found N = 0 and the user had no vector)
+    idf_v = idf_array(max(table.n, 1), np.maximum(view.dfs(terms), 1))
     w = counts * (1.0 / profile.length) * idf_v
     table.set_many(terms, idf_v)
     nz = np.flatnonzero(w > 0)

@@ -1,7 +1,8 @@
 """The worker's dashboard in headless Chromium (Debian's chromium + chromium-driver, driven by
 Selenium; no browser download): the charts draw live data from a replay, the lag numbers
 match what ``streams.lag`` reads from Kafka, and a searched user's recommendations render
-with their reasons. A screenshot is saved under the test's tmp dir."""
+with their reasons; the freshness SLO and the recent-recommendations panels fill within 10 s of
+a replay starting. Screenshots are saved under the test's tmp dir."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ return {
   lagHistory: Math.max(0, ...nums(data("lagHistoryChart"))),
   degradedPoints: data("degradedChart").length,
 };
+"""
+SLO_AND_RECENT = """
+const s = window.dashboard.summary;
+if (!s || !s.slo) return null;
+const rows = [...document.querySelectorAll("#recentTable tbody tr[data-user]")];
+return {sloRecords: s.slo.records, sloShare: document.getElementById("sloShare").textContent,
+        sloP99: document.getElementById("sloP99").textContent,
+        badge: document.getElementById("sloBadge").textContent,
+        target: document.getElementById("sloTarget").textContent,
+        recentRows: rows.length, recentText: rows.map((r) => r.innerText).join("\\n")};
 """
 PAINTED_PIXELS = """
 const c = document.getElementById(arguments[0]);
@@ -84,13 +95,26 @@ def test_dashboard_renders_live_data_and_a_users_recommendations(cluster, produc
         driver.get(worker.url + "/dashboard/")
         assert "recstream" in driver.title
         producer.events(burst.events)
+        started = time.monotonic()
+        # the freshness SLO and the latest records fill within 10 s of traffic starting
+        panels = wait_js(driver, SLO_AND_RECENT, lambda v: v["sloRecords"] > 0
+                         and v["sloShare"].endswith("%") and v["badge"] in ("met", "missed")
+                         and v["recentRows"] > 0, 60, "the SLO and recent-records panels")
+        filled_s = time.monotonic() - started
+        print(f"SLO and recent panels filled {filled_s:.1f} s after the replay began: {panels}")
+        assert filled_s <= 10.0, f"panels took {filled_s:.1f} s to fill"
+        assert panels["target"] == "250" and panels["sloP99"] != "–"
+        titles = {i["title"] for i in burst.items}
+        shown = [t for t in titles if t and t in panels["recentText"]]
+        assert shown, f"no catalogue title in the recent panel: {panels['recentText'][:300]}"
+        driver.find_element(By.ID, "sloCard").screenshot(str(tmp_path / "dashboard-slo.png"))
         live = wait_js(driver, CHARTS_HAVE_LIVE_DATA, lambda v: v["lagLabels"] >= 4
                        and v["throughput"] > 0 and v["recs"] > 0 and v["latencyP50"] > 0
                        and v["lagHistory"] > 0, 60, "live lag, throughput and latency")
         assert live["degradedPoints"] > 0
         driver.save_screenshot(str(tmp_path / "dashboard-replay.png"))  # lag bars visible
         for canvas in ("lagChart", "throughputChart", "latencyChart", "lagHistoryChart",
-                       "degradedChart"):
+                       "degradedChart", "sloChart"):
             assert driver.execute_script(PAINTED_PIXELS, canvas) > 500, f"{canvas} is blank"
         # the replay spans months of event time, so feedback windows close during it: the
         # CTR / precision panel draws them per variant from the worker's live summary

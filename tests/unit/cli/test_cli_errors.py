@@ -65,3 +65,8 @@ def test_invalid_setting_from_environment_is_one_line() -> None:
                           text=True, timeout=60,
                           env={"RECSTREAM_TOPICS__PARTITIONS": "zero", "PATH": "/usr/bin"})
     assert_user_error(proc, "topics.partitions")
+
+
+def test_recommend_without_a_worker_says_how_to_reach_one() -> None:
+    assert_user_error(run("recommend", "196", "--url", "http://127.0.0.1:1"),
+                      "no worker answers at http://127.0.0.1:1", "--bootstrap-server")

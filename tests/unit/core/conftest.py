@@ -9,8 +9,9 @@ Six items with distinct words and four users, every event at the same time (so n
     (B "hiking poles" and F "jazz vinyl" are never interacted with)
 
 By hand, N = 4 and df(hiking) = df(boots) = df(gas) = df(cooker) = df(chess) = df(board) = 1,
-df(camping) = df(tent) = 2, df(poles) = df(jazz) = df(vinyl) = 0, so
-idf = log2(4/1) = 2 for the df-1 terms, log2(4/2) = 1 for camping/tent, 0 for unseen terms.
+df(camping) = df(tent) = 2, df(poles) = df(jazz) = df(vinyl) = 0, so with the smoothed
+idf log2((N + 1) / df) (recstream/core/tfidf.py): idf = a = log2(5/1) ≈ 2.3219 for the df-1
+terms, b = log2(5/2) = a − 1 ≈ 1.3219 for camping/tent, 0 for unseen terms.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Candidate generation (recstream/core/candidates.py) on the hand-made world in conftest.py.
 
-Hand-worked vectors (u = tf · idf, idf from conftest's docstring):
-    u1 = {hiking: 1/2 · 2 = 1, boots: 1/2 · 2 = 1}
-    u2 = {camping: 1/2 · 1 = 0.5, tent: 0.5}
-    u3 = {camping: 1/4 · 1 = 0.25, tent: 0.25, gas: 1/4 · 2 = 0.5, cooker: 0.5}
-    sim(u2, u3) = (0.5·0.25 + 0.5·0.25) / (sqrt(0.5) · sqrt(0.625)) = 0.25 / 0.5590
-                = 1/sqrt(5) ≈ 0.4472
-Item B "hiking poles": v = {hiking: 1/2 · 2 = 1, poles: 1/2 · 0 = 0} -> cosine(u1, B) = 1/sqrt(2).
+Hand-worked vectors (u = tf · idf, idf a = log2 5, b = log2 2.5 from conftest's docstring):
+    u1 = {hiking: a/2, boots: a/2}
+    u2 = {camping: b/2, tent: b/2}
+    u3 = {camping: b/4, tent: b/4, gas: a/4, cooker: a/4}
+    sim(u2, u3) = (2 · b/2 · b/4) / (sqrt(2) · b/2 · sqrt(2b²/16 + 2a²/16))
+                = (b²/4) / (b/4 · sqrt(a² + b²)) = b / sqrt(a² + b²)
+                = 1.3219 / sqrt(5.3913 + 1.7475) ≈ 0.4948
+Item B "hiking poles": v = {hiking: a/2, poles: 1/2 · 0 = 0} -> cosine(u1, B) = 1/sqrt(2).
 Popularity (all events at one time, click weight 1): A 1, C 2, D 1, E 1.
 """
 
@@ -18,6 +19,7 @@ import pytest
 
 from recstream.core import index
 from recstream.core.candidates import Candidate, generate, shared_terms
+from recstream.core.rank import CATALOGUE_REASON
 from recstream.core.tfidf import Profile
 
 
@@ -66,8 +68,8 @@ def test_cf_candidate_from_a_similar_user(world) -> None:
     pipe = world()
     cands = generate("u2", pipe.profiles["u2"], pipe.view, pipe.rec_cfg)
     d = by_id(cands.items)["D"]
-    assert cands.neighbours == 1  # u3, sim 1/sqrt(5) > θ = 0.1
-    # weighted: sim · value / mass = (0.4472 · 1) / 0.4472 = 1 (click value 1)
+    assert cands.neighbours == 1  # u3, sim ≈ 0.4948 > θ = 0.1
+    # weighted: sim · value / mass = (0.4948 · 1) / 0.4948 = 1 (click value 1)
     assert d.cf == pytest.approx(1.0)
     assert d.users == 1
     assert d.content == 0.0 and d.terms == []  # gas cooker shares no term with u2
@@ -75,11 +77,11 @@ def test_cf_candidate_from_a_similar_user(world) -> None:
 
 
 def test_neighbour_needs_similarity_strictly_above_theta(world) -> None:
-    # sim(u2, u3) = 1/sqrt(5) ≈ 0.4472
-    below = world(theta=0.44)
+    # sim(u2, u3) = b / sqrt(a² + b²) ≈ 0.4948 (module docstring)
+    below = world(theta=0.49)
     assert by_id(generate("u2", below.profiles["u2"], below.view,
                           below.rec_cfg).items)["D"].users == 1
-    above = world(theta=0.45)
+    above = world(theta=0.50)
     cands = generate("u2", above.profiles["u2"], above.view, above.rec_cfg)
     assert cands.neighbours == 0
     assert by_id(cands.items)["D"].cf == 0.0
@@ -110,15 +112,59 @@ def test_shared_terms_strongest_first() -> None:
     assert shared_terms(u, {"z": 1}) == []
 
 
-def test_an_empty_system_still_offers_unseen_catalogue_items() -> None:
-    # one user, one event: N = 1 makes every idf 0 and trending holds only the seen item,
-    # so the only honest offer is the rest of the catalogue, labelled as such
+def test_the_first_user_of_a_system_gets_content_matches() -> None:
+    # one user, one event: N = 1 and every df is 1, so the seed's idf log2(N / df) would be 0
+    # for every term (no vector, no content match); the smoothed log2((N+1)/df) = 1 keeps the
+    # profile's vector, so items sharing the clicked item's terms come first, explained
     from recstream.core.process import MemoryPipeline
     from recstream.settings import ProfileSettings, RecommendSettings
 
     p = MemoryPipeline(ProfileSettings(), RecommendSettings(top_n=3))
-    p.add_items({"item_id": i, "title": f"title {i}"} for i in ("a", "b", "c", "d"))
+    p.add_items([{"item_id": "a", "title": "Alien", "tags": ["scifi", "horror"]},
+                 {"item_id": "b", "title": "Aliens", "tags": ["scifi", "horror"]},
+                 {"item_id": "c", "title": "Dumbo", "tags": ["animation"]},
+                 {"item_id": "d", "title": "Solaris", "tags": ["scifi"]}])
+    p.ingest({"event_id": "e1", "user_id": "u", "item_id": "a", "ts": 1e9, "kind": "clicks"})
+    recs = p.recommend("u")
+    # u = {alien, scifi, horror: 1/3 · 1}; b shares scifi + horror, d scifi, c nothing
+    assert [r["item_id"] for r in recs] == ["b", "d"]
+    assert recs[0]["reasons"] == ["matches your interest in horror, scifi"]
+    assert recs[1]["reasons"] == ["matches your interest in scifi"]
+    assert recs[0]["signals"]["content"] > recs[1]["signals"]["content"] > 0
+
+
+def test_an_empty_system_still_offers_unseen_catalogue_items() -> None:
+    # items with no term in common with the user's and no popularity yet: the rest of the
+    # catalogue, labelled as such (never "no signal yet": the user has events)
+    from recstream.core.process import MemoryPipeline
+    from recstream.settings import ProfileSettings, RecommendSettings
+
+    p = MemoryPipeline(ProfileSettings(), RecommendSettings(top_n=3))
+    p.add_items({"item_id": i, "title": f"title{i}"} for i in ("a", "b", "c", "d"))
     p.ingest({"event_id": "e1", "user_id": "u", "item_id": "b", "ts": 1e9, "kind": "clicks"})
     recs = p.recommend("u")
     assert [r["item_id"] for r in recs] == ["a", "c", "d"]
-    assert all(r["reasons"] == ["from the catalogue (no signal yet)"] for r in recs)
+    assert all(r["reasons"] == [CATALOGUE_REASON] for r in recs)
+    assert "no signal" not in CATALOGUE_REASON
+
+
+def test_a_users_own_terms_count_before_the_replicated_index_has_them() -> None:
+    # a worker's first event: its profile holds the item's terms, but the replicated term
+    # index has not received this event's update yet (N = 0, every df 0); the user's terms
+    # still count with N = df = 1, idf log2(2/1) = 1, so the content match works at once
+    from recstream.core.process import update_profile
+    from recstream.core.view import MemoryView
+    from recstream.settings import ProfileSettings, RecommendSettings
+
+    view = MemoryView()
+    for r in ({"item_id": "a", "title": "Alien", "tags": ["scifi", "horror"]},
+              {"item_id": "b", "title": "Aliens", "tags": ["scifi", "horror"]},
+              {"item_id": "c", "title": "Dumbo", "tags": ["animation"]}):
+        view.catalogue.upsert(r)
+    profile = Profile()
+    update_profile(profile, {"kind": "clicks", "ts": 1e9, "item_id": "a", "user_id": "u"},
+                   view.catalogue.get("a"), ProfileSettings())
+    assert view.index_entry(index.USERS_KEY) is None  # nothing replicated yet
+    got = by_id(generate("u", profile, view, RecommendSettings()).items)
+    assert got.keys() == {"b"}
+    assert got["b"].content > 0 and got["b"].terms == ["horror", "scifi"]

@@ -62,7 +62,7 @@ def test_index_updates_for_a_first_event() -> None:
 def test_df_counts_users_not_readditions_after_pruning() -> None:
     # BUG: a term pruned from a profile (max_terms) keeps its df and posting; when the user
     # gains it again apply_event reports it as new, so add_posting counts the same user twice.
-    # Here df(alpha) ends at 2 with N = 1 user, so idf(alpha) = 0 for good (df >= N).
+    # Here df(alpha) would end at 2 with N = 1 user (a df above N counts as N in the idf).
     pipe = MemoryPipeline(ProfileSettings(max_terms=1), RecommendSettings())
     pipe.add_items([{"item_id": "A", "title": "alpha"}, {"item_id": "B", "title": "beta beta"}])
     for i, (item, kind) in enumerate([("A", "clicks"), ("B", "clicks"), ("A", "purchases")]):
@@ -84,6 +84,6 @@ def test_pipeline_profile_reflects_an_event_at_once() -> None:
     assert pipe.view.index_entry(index.USERS_KEY) == {"df": 1}
     assert pipe.view.index_entry(index.ITEM_PREFIX + "A") == {"s": 1.0, "ts": TS}
     assert pipe.view.trending_lists() == [[["A", 1.0, TS]]]
-    # sketch: with N = 1 every idf is 0, so the terms ride on tf alone
+    # sketch: the tf of the profile's strongest terms (both weigh tf · log2(2/1) = 0.5)
     assert pipe.view.sketches["u"] == {"t": {"jazz": 0.5, "vinyl": 0.5}, "i": {"A": 1.0}}
     assert pipe.view.sketches["u"]["t"] == pytest.approx(pipe.profiles["u"].tfs())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recstream.core.candidates import Candidate
-from recstream.core.rank import blend, reasons
+from recstream.core.rank import CATALOGUE_REASON, blend, reasons
 
 W = {"cf": 0.5, "content": 0.3, "trending": 0.2}
 
@@ -62,7 +62,7 @@ def test_reasons() -> None:
     assert reasons(Candidate("i", trending=2.0)) == ["trending now"]
     assert reasons(Candidate("i", users=2, trending=2.0)) == [
         "2 similar users liked it", "also trending"]
-    assert reasons(Candidate("i")) == ["from the catalogue (no signal yet)"]
+    assert reasons(Candidate("i")) == [CATALOGUE_REASON]
 
 
 # --- end to end on conftest's hand-made world --------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from recstream.core.tfidf import (
     apply_event,
     decay_factor,
     idf,
+    idf_array,
     tf,
     top_terms,
     weights,
@@ -35,20 +37,37 @@ def test_tf_of_empty_text_is_zero() -> None:
 @pytest.mark.parametrize(
     ("n", "df", "expected"),
     [
-        (4, 1, 2.0),  # log2(4/1) = 2
-        (4, 2, 1.0),  # log2(4/2) = 1
-        (8, 1, 3.0),  # log2(8/1) = 3
-        (4, 4, 0.0),  # log2(4/4) = 0: a term every user has carries no signal
-        (3, 1, math.log2(3)),  # log2(3/1) ≈ 1.585
+        (4, 1, math.log2(5)),  # log2((4+1)/1) ≈ 2.3219
+        (4, 2, math.log2(2.5)),  # log2(5/2) ≈ 1.3219
+        (8, 1, math.log2(9)),  # log2(9/1) ≈ 3.1699
+        (3, 1, 2.0),  # log2(4/1) = 2
+        (4, 4, math.log2(1.25)),  # log2(5/4) ≈ 0.3219: a term every user has still weighs
+        (1, 1, 1.0),  # the first user: log2(2/1) = 1, so their profile has a vector
+        (943, 943, math.log2(944 / 943)),  # ≈ 0.0015: many users, close to the seed's 0
     ],
 )
-def test_idf_is_log2_n_over_df(n: int, df: int, expected: float) -> None:
+def test_idf_is_log2_of_n_plus_one_over_df(n: int, df: int, expected: float) -> None:
     assert idf(n, df) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("n", "df"), [(4, 0), (0, 0), (0, 1), (3, 5)])
-def test_idf_is_zero_for_unseen_terms_and_transient_df_above_n(n: int, df: int) -> None:
+def test_idf_tends_to_the_seed_formula_for_many_users() -> None:
+    # log2((N+1)/df) − log2(N/df) = log2(1 + 1/N): 0.0015 at N = 943, 1.4e-6 at N = 10^6
+    assert idf(10**6, 10) - math.log2(10**6 / 10) == pytest.approx(math.log2(1 + 1e-6))
+
+
+@pytest.mark.parametrize(("n", "df"), [(4, 0), (0, 0), (0, 1)])
+def test_idf_is_zero_for_unseen_terms_and_no_users(n: int, df: int) -> None:
     assert idf(n, df) == 0.0
+
+
+def test_transient_df_above_n_counts_as_n() -> None:
+    assert idf(3, 5) == idf(3, 3) == pytest.approx(math.log2(4 / 3))
+
+
+@given(st.integers(0, 10**6), st.lists(st.integers(0, 10**6), max_size=20))
+def test_idf_array_is_idf_of_each(n: int, dfs: list[int]) -> None:
+    got = idf_array(n, np.array(dfs, dtype=np.float64))
+    assert got.tolist() == pytest.approx([idf(n, d) for d in dfs], rel=1e-12)
 
 
 def test_decay_factor_halves_after_one_half_life() -> None:
@@ -90,7 +109,7 @@ def test_tfidf_weights_of_a_toy_corpus() -> None:
     #   C: date
     #   D: date apple
     # N = 4; df(apple)=2, df(banana)=2, df(cherry)=1, df(date)=2
-    # idf: apple log2(4/2)=1, banana 1, cherry log2(4/1)=2, date 1
+    # idf = log2((N+1)/df): b = log2(5/2) ≈ 1.3219 for apple, banana, date; a = log2 5 for cherry
     texts = {"A": {"apple": 2, "banana": 1}, "B": {"banana": 1, "cherry": 1},
              "C": {"date": 1}, "D": {"date": 1, "apple": 1}}
     profiles = {}
@@ -100,17 +119,19 @@ def test_tfidf_weights_of_a_toy_corpus() -> None:
     df = {t: sum(t in p.counts for p in profiles.values()) for t in
           ("apple", "banana", "cherry", "date")}
     assert df == {"apple": 2, "banana": 2, "cherry": 1, "date": 2}
+    a, b = math.log2(5), math.log2(2.5)
     idf_of = {t: idf(4, d) for t, d in df.items()}
-    assert idf_of == {"apple": 1.0, "banana": 1.0, "cherry": 2.0, "date": 1.0}
+    assert idf_of == pytest.approx({"apple": b, "banana": b, "cherry": a, "date": b})
 
     u_a = weights(profiles["A"].tfs(), idf_of)
     u_b = weights(profiles["B"].tfs(), idf_of)
-    # A: apple 2/3 * 1, banana 1/3 * 1;  B: banana 1/2 * 1, cherry 1/2 * 2 = 1
-    assert u_a == pytest.approx({"apple": 2 / 3, "banana": 1 / 3})
-    assert u_b == pytest.approx({"banana": 0.5, "cherry": 1.0})
-    # sim(A, B) = (1/3 · 1/2) / (sqrt(4/9 + 1/9) · sqrt(1/4 + 1))
-    #           = (1/6) / (sqrt(5)/3 · sqrt(5)/2) = (1/6) / (5/6) = 0.2
-    assert cosine(u_a, u_b) == pytest.approx(0.2)
+    # A: apple 2/3 · b, banana 1/3 · b;  B: banana 1/2 · b, cherry 1/2 · a
+    assert u_a == pytest.approx({"apple": 2 * b / 3, "banana": b / 3})
+    assert u_b == pytest.approx({"banana": b / 2, "cherry": a / 2})
+    # sim(A, B) = (b/3 · b/2) / (sqrt(5)/3 · b · sqrt(a² + b²)/2) = b / (sqrt(5) · sqrt(a² + b²))
+    #           = 1.3219 / (2.2361 · 2.6719) ≈ 0.2213
+    assert cosine(u_a, u_b) == pytest.approx(b / (math.sqrt(5) * math.sqrt(a * a + b * b)))
+    assert cosine(u_a, u_b) == pytest.approx(0.2213, abs=1e-4)
 
 
 def test_weights_drop_zero_idf_and_unknown_terms() -> None:

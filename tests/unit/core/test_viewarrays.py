@@ -4,7 +4,6 @@ removed), as the replica changes it between a worker's batches."""
 
 from __future__ import annotations
 
-import math
 import random
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 from recstream.core import index
 from recstream.core.candidates import generate
 from recstream.core.process import MemoryPipeline
+from recstream.core.tfidf import idf, idf_array
 from recstream.core.view import MemoryView, ViewCache, idf_vector
 from recstream.core.viewarrays import ViewArrays
 from recstream.settings import ProfileSettings, RecommendSettings
@@ -64,8 +64,9 @@ def test_kept_arrays_follow_changes_between_passes(seed: int) -> None:
 def test_a_row_weighed_after_the_idf_table_changed_takes_the_new_value() -> None:
     # math.log2 (IdfTable.__missing__) and np.log2 (user_vector) may differ in the last bit;
     # a plain loop weighs each sketch with the table's value at the time, so must the arrays
-    n = 1000
-    df = next((d for d in range(1, n) if math.log2(n / d) != np.log2(n / d)), None)
+    n, df = next(((n, d) for n in range(2, 2000) for d in range(1, n)
+                  if idf(n, d) != idf_array(n, np.array([d], dtype=np.float64))[0]),
+                 (0, None))
     if df is None:
         pytest.skip("math.log2 and np.log2 agree here")
     view = MemoryView()

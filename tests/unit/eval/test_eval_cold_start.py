@@ -13,8 +13,10 @@ from recstream.settings import Settings
 
 
 def pq_world() -> Dataset:
-    """Six users each go p then q (user after user). Judged: every second event (q)."""
-    items = [Item(i, f"thing {i}", "", ("stuff",)) for i in ("p", "q", "r", "s")]
+    """Six users each go p then q (user after user). Judged: every second event (q). Item n
+    is never taken: it sorts first among the unseen, so a list with no popularity signal
+    (every score 0, ties by item id) starts with it."""
+    items = [Item(i, f"thing {i}", "", ("stuff",)) for i in ("n", "p", "q", "r", "s")]
     rows = []
     for n, u in enumerate(("b", "c", "d", "e", "f", "a")):
         rows += [Interaction(u, "p", 100.0 * n, 5.0), Interaction(u, "q", 100.0 * n + 1, 5.0)]
@@ -27,7 +29,8 @@ def test_prequential_buckets_by_hand() -> None:
     out = prequential.run(Job(pq_world(), s.profile, s.recommend, runs, k=1))
     cold = out.cold_start["popularity"]
     # q had 0, 1, 2, 3, 4 earlier interactions for users b..f (new, < 5) and 5 for a (not);
-    # b's q is the one miss (no popularity yet)
+    # b's q is the one miss (no popularity yet: content matches every item equally, so the
+    # score-0 list starts with n)
     assert cold["new_items"] == {"hr": pytest.approx(4 / 5), "ndcg": pytest.approx(4 / 5),
                                  "events": 5.0}
     # every judged event is its user's first judged one

@@ -47,8 +47,9 @@ def test_each_event_is_predicted_from_the_state_before_it() -> None:
     """Five users go p then q; user a does too, last. Predicted before ingestion, each
     second event's q is unseen and (from the second user on) the most popular unseen item:
     a hit at k=1. Had q been ingested first it would be seen and excluded: a miss. The
-    first user's q has no popularity yet (empty list): the one miss."""
-    items = [Item(i, f"thing {i}", "", ("stuff",)) for i in ("p", "q", "r", "s")]
+    first user's q has no popularity yet: the one miss (its list is the content matches, all
+    at score 0 for popularity, ties by id: n, which nobody takes, comes first)."""
+    items = [Item(i, f"thing {i}", "", ("stuff",)) for i in ("n", "p", "q", "r", "s")]
     rows = []
     for n, u in enumerate(("b", "c", "d", "e", "f", "a")):
         rows += [Interaction(u, "p", 100.0 * n, 5.0), Interaction(u, "q", 100.0 * n + 1, 5.0)]

@@ -57,6 +57,41 @@ def test_history_rates_percentiles_and_degraded_share() -> None:
     assert summary["feedback"] == [] and len(summary["history"]) == 2
 
 
+def test_freshness_slo_over_the_last_minute() -> None:
+    m = PipelineMetrics("g", "b:9092", slo_ms=250.0)
+    assert m.slo(now=1000.0) == {"target_ms": 250.0, "objective": 0.99, "window_s": 60.0,
+                                 "records": 0, "share": None, "p99_ms": None, "met": None}
+    # produced at 900: e2e 0.1, 0.2, 0.25 (within 250 ms) and 0.4 s; one older than a minute
+    m.published({"variant": "v", "published_ts": 830.0}, {"received_ts": 829.0,
+                                                          "produced_ts": 829.9})
+    for e2e in (0.1, 0.2, 0.25, 0.4):
+        m.published({"variant": "v", "published_ts": 900.0 + e2e},
+                    {"received_ts": 900.0, "produced_ts": 900.0})
+    got = m.slo(now=901.0)
+    assert got["records"] == 4 and got["share"] == 0.75 and got["met"] is False
+    # p99 of 100, 200, 250, 400 ms: 250 + (400 − 250) · 0.97 = 395.5
+    assert got["p99_ms"] == pytest.approx(395.5, abs=0.1)
+    assert m.tick(now=901.0)["slo_share"] == 0.75
+    assert m.summary()["slo"]["target_ms"] == 250.0
+
+
+def test_recent_records_newest_first_with_top_three_titles() -> None:
+    m = PipelineMetrics("g", "b:9092")
+    items = [{"item_id": str(n), "title": f"Film {n}", "reasons": [f"reason {n}", "more"]}
+             for n in range(5)]
+    for n in range(10):
+        m.published({"user_id": f"u{n}", "variant": "v", "published_ts": 100.0 + n,
+                     "items": items, "degraded": n == 9},
+                    {"received_ts": 100.0 + n, "produced_ts": 99.95 + n})
+    recent = m.recent()
+    assert [r["user_id"] for r in recent] == [f"u{n}" for n in range(9, 1, -1)]  # last 8
+    assert recent[0]["degraded"] is True and recent[1]["degraded"] is False
+    assert recent[0]["freshness_ms"] == pytest.approx(50.0, abs=0.1)
+    assert recent[0]["items"] == [{"item_id": str(n), "title": f"Film {n}",
+                                   "reason": f"reason {n}"} for n in range(3)]
+    assert m.summary()["recent"] == recent
+
+
 def test_closed_feedback_windows_are_combined_per_window_and_variant() -> None:
     m = PipelineMetrics("g", "b:9092")
     # two partitions' records of one window: CTR (1 + 2) / (4 + 4), precision weighted
