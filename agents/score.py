@@ -1,8 +1,11 @@
-"""score: ask the LLM scorer for one user event's candidates (helper of the user agent).
+"""score: one user event's LLM scores (helper of the user agent).
 
-Out: ``<app id>-score-requests`` (key user). In: ``<app id>-score-replies``, followed by a
-worker task (no consumer group). Writes no table. See streams/scoring.py for the timeout and
-circuit that keep events flowing when the scorer is slow or down.
+In: ``<app id>-item-embeddings`` (the scorer's item vectors, replicated by a worker task
+without a group); with the default ``mean`` user side the scores are computed here from
+them. Otherwise, or while a needed vector has not arrived: out ``<app id>-score-requests``
+(key user), in ``<app id>-score-replies``, followed by a worker task (no consumer group).
+Writes no table. See streams/scoring.py for the timeout and circuit that keep events
+flowing when the scorer is slow or down.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ def register(p: Pipeline) -> None:
     @p.app.task
     async def follow_score_replies() -> None:
         await client.follow_replies()
+
+    replica = client.replicate_embeddings(p.names.item_embeddings)
+    if replica is not None:
+        @p.app.task
+        async def follow_item_embeddings() -> None:
+            await p.app.add_runtime_dependency(replica)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,13 @@ async def llm_fields(p: Pipeline, user: str, side: UserSide,
     ``degraded`` (a scorer is configured but gave no answer)."""
     if p.scoring is None or not items:
         return {"llm_scores": None, "llm_model": None, "degraded": False}
-    scores = await p.scoring.score(user, [c.item_id for c in items], side.history, side.terms)
+    ids = [c.item_id for c in items]
+    scores = p.scoring.local_scores(ids, side.history)
+    if scores is not None:
+        p.metrics.llm_scored("worker")
+        return {"llm_scores": scores, "llm_model": p.scoring.embeddings.model,
+                "degraded": False}
+    scores = await p.scoring.score(user, ids, side.history, side.terms)
+    p.metrics.llm_scored("none" if scores is None else "scorer")
     return {"llm_scores": scores, "llm_model": p.scoring.model if scores is not None else None,
             "degraded": scores is None}

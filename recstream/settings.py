@@ -405,6 +405,11 @@ class ScorerSettings(BaseModel):
                                 "Env RECSTREAM_SCORER__PAIRWISE_MODEL.")
     pairwise_batch: int = Field(16, ge=1, description="(user, item) pairs per forward pass "
                                 "in mode 'pairwise'. Env RECSTREAM_SCORER__PAIRWISE_BATCH.")
+    local_mean: bool = Field(True, description="With mode 'bi' and user side 'mean', "
+                             "workers compute the LLM score themselves from the item "
+                             "embeddings the scorer publishes (no request per event; an item "
+                             "whose embedding has not arrived yet falls back to a request). "
+                             "Env RECSTREAM_SCORER__LOCAL_MEAN.")
     history_items: int = Field(20, ge=1, description="Recent items sent per request.")
     max_batch: int = Field(64, ge=1, description="Most requests per micro-batch (and texts "
                            "per forward pass). Env RECSTREAM_SCORER__MAX_BATCH.")

@@ -16,6 +16,9 @@ Series (``_total`` counters, histograms in seconds):
   timestamp (its produce time: end-to-end latency, queueing in the topic included)
 - ``recstream_recommendations_total{variant}``,
   ``recstream_recommendations_degraded_total{variant}``
+- ``recstream_llm_scores_total{path}``: LLM scores of user events by where they came from:
+  ``worker`` (computed here from the replicated item embeddings), ``scorer`` (a request
+  answered), ``none`` (no answer: degraded)
 - ``recstream_feedback_impressions_total|clicked_total|hits_total|late_impressions_total
   {variant}``: online feedback per A/B variant, counted as windows close;
   ``recstream_feedback_early_impressions_total``: made final early (``feedback.max_pending``)
@@ -106,6 +109,9 @@ class PipelineMetrics:
         self.degraded = Counter("recstream_recommendations_degraded", "Recommendations "
                                 "published without the LLM score (scorer slow or down).",
                                 ["variant"], registry=r)
+        self.llm_scores = Counter("recstream_llm_scores", "LLM scores of user events by "
+                                  "source: worker (replicated item embeddings), scorer (a "
+                                  "request answered), none (degraded).", ["path"], registry=r)
         # online feedback (agents/feedback.py), counted when a window closes: CTR is
         # clicked / impressions, precision@k is hits / (k · impressions)
         self.fb_impressions = Counter("recstream_feedback_impressions", "Impressions in "
@@ -140,6 +146,10 @@ class PipelineMetrics:
     # ---------------------------------------------------------------- agent hooks
     def event(self, stage: str, outcome: str = "ok") -> None:
         self.events.labels(stage, outcome).inc()
+
+    def llm_scored(self, path: str) -> None:
+        """One user event's LLM score came from ``path``: worker, scorer or none."""
+        self.llm_scores.labels(path).inc()
 
     def dead_letter(self, reason: str) -> None:
         self.events.labels("clean", "dead_letter").inc()

@@ -46,10 +46,11 @@ class Replica(Service):
         self.records = 0
 
     async def on_start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=10,
-            isolation_level="read_committed", **self._client_kwargs)
+        self._consumer = AIOKafkaConsumer(**{
+            "bootstrap_servers": self.bootstrap, "group_id": None,
+            "enable_auto_commit": False, "auto_offset_reset": "earliest",
+            "fetch_max_wait_ms": 10, "isolation_level": "read_committed",
+            **self._client_kwargs})
         await self._consumer.start()
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + 60  # Faust creates table changelogs as it starts

@@ -4,7 +4,10 @@ In: ``<app id>-score-requests`` (key user; one request per user event with its c
 and user side), read by the consumer group ``<app id>-scorer`` so scorers scale separately
 from workers. Out: ``<app id>-score-replies`` (key user) ``{request_id, user_id, scores,
 model}``. Also reads the ``items`` topic (all partitions, no group) into the item-embedding
-cache, embedding each item once per text change.
+cache, embedding each item once per text change, and publishes each new or changed vector
+to the compacted ``<app id>-item-embeddings`` (key item id; ``recstream/llm/embeddings.py``;
+a tombstone when the item leaves the catalogue): workers replicate it and compute the
+default ``mean`` signal themselves, so they send requests only for what needs a model.
 
 Requests are micro-batched (``scorer.max_batch`` / ``scorer.max_wait_ms``): one handler call,
 hence at most one forward pass per ``max_batch`` texts, serves the whole batch. Requests older
@@ -25,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from recstream.llm import embeddings
 from recstream.llm.batching import MicroBatcher
 from recstream.llm.model import Encoder
 from recstream.llm.pairwise import PairScorer, score_pairwise
@@ -66,6 +70,7 @@ class ScorerService:
         self.ready = asyncio.Event()
         self.replies = 0
         self.dropped_stale = 0
+        self.embeddings_published = 0
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._producer: AIOKafkaProducer | None = None
 
@@ -86,6 +91,7 @@ class ScorerService:
                 "texts_encoded": self.encoder.texts_encoded, "batches": self.batcher.batches,
                 "requests": self.batcher.requests, "replies": self.replies,
                 "dropped_stale": self.dropped_stale,
+                "embeddings_published": self.embeddings_published,
                 "last_batch_sizes": self.batcher.batch_sizes[-10:]}
 
     async def run(self) -> None:
@@ -108,13 +114,61 @@ class ScorerService:
             await self._producer.stop()
             await runner.cleanup()
 
+    async def _publish_embeddings(self, removed: set[str]) -> None:
+        """Send the tombstones of ``removed`` items, then every vector embedded since the
+        last call (also those a request's batch embedded), and wait for the broker."""
+        assert self._producer is not None
+        topic = self.names.item_embeddings
+        sends = [await self._producer.send(topic, key=i.encode(), value=None)
+                 for i in sorted(removed)]
+        now = time.time()
+        for item_id, vec, digest in self.items.take_fresh():
+            sends.append(await self._producer.send(topic, key=item_id.encode(),
+                                                   value=embeddings.encode(
+                                                       vec, self.encoder.name, now,
+                                                       bytes.fromhex(digest))))
+            self.embeddings_published += 1
+        if sends:
+            await asyncio.gather(*sends)
+
+    async def _read_published(self, consumer: AIOKafkaConsumer) -> int:
+        """Preload the vectors this model published before (to their end now), so a restart
+        embeds and republishes only items whose text changed meanwhile; returns how many."""
+        topic = self.names.item_embeddings
+        n = partition_counts(self.s.bootstrap, [topic], security=self.s.security).get(topic, 0)
+        parts = [TopicPartition(topic, i) for i in range(n)]
+        if not parts:
+            return 0
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        known: dict[str, embeddings.EmbeddingRecord | None] = {}
+        while any([await consumer.position(tp) < ends[tp] for tp in parts]):
+            for msgs in (await consumer.getmany(timeout_ms=200, max_records=5000)).values():
+                for m in msgs:
+                    try:
+                        known[m.key.decode()] = None if m.value is None \
+                            else embeddings.decode(m.value)
+                    except ValueError:
+                        continue
+        name, dim = self.encoder.name, getattr(self.encoder, "dim", 0)
+        mine = {i: r for i, r in known.items()
+                if r is not None and r.model == name and r.vector.size == dim}
+        for item_id, rec in mine.items():
+            self.items.preload(item_id, rec.digest.hex(), rec.vector)
+        return len(mine)
+
     async def _follow_items(self, boot: list[str]) -> None:
-        """Keep the embedding cache equal to the catalogue; ready once caught up."""
+        """Keep the embedding cache equal to the catalogue and publish its vectors; ready
+        once caught up (the vectors of everything read so far have reached the broker)."""
         consumer = AIOKafkaConsumer(bootstrap_servers=boot, group_id=None,
                                     enable_auto_commit=False,
                                     **aiokafka_kwargs(self.s.security))
         await consumer.start()
         try:
+            if isinstance(self.encoder, Encoder):
+                reused = await self._read_published(consumer)
+                log.info("item embeddings read back published=%d", reused)
             n = partition_counts(self.s.bootstrap, [self.names.items],
                                  security=self.s.security)[self.names.items]
             parts = [TopicPartition(self.names.items, i) for i in range(n)]
@@ -123,19 +177,27 @@ class ScorerService:
             ends = await consumer.end_offsets(parts)
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                removed: set[str] = set()
                 for msgs in batches.values():
                     for m in msgs:
                         if m.value is None:
                             self.items.remove(m.key.decode())
+                            removed.add(m.key.decode())
                         else:
-                            self.items.upsert(orjson.loads(m.value))
+                            record = orjson.loads(m.value)
+                            self.items.upsert(record)
+                            removed.discard(str(record["item_id"]))
                 if self.items.pending:
                     t0 = time.monotonic()
                     n_new = await asyncio.to_thread(self.items.flush)
                     log.info("embedded items=%d seconds=%.2f cached=%d", n_new,
                              time.monotonic() - t0, len(self.items))
+                if isinstance(self.encoder, Encoder):  # pairwise keeps texts, no vectors
+                    await self._publish_embeddings(removed)
                 if not self.ready.is_set() and all(
                         [await consumer.position(tp) >= ends[tp] for tp in parts]):
+                    if isinstance(self.encoder, Encoder):  # published, item since deleted
+                        await self._publish_embeddings(set(self.items.unclaimed()))
                     self.ready.set()
                     log.info("scorer ready items=%d model=%s", len(self.items),
                              self.encoder.name)
@@ -212,7 +274,7 @@ class _CountersCollector:
     def collect(self):  # type: ignore[no-untyped-def]
         h = self.scorer.health()
         for key in ("forward_passes", "texts_encoded", "batches", "requests", "replies",
-                    "dropped_stale"):
+                    "dropped_stale", "embeddings_published"):
             yield CounterMetricFamily(f"recstream_scorer_{key}", f"Scorer {key}.",
                                       value=h[key])
         yield GaugeMetricFamily("recstream_scorer_items", "Catalogue items embedded.",

@@ -7,6 +7,12 @@ partition of ``<app id>-score-replies``) resolves by ``request_id``. A timeout o
 circuit: while it is open requests are still sent but nobody waits for them, so a scorer that
 is down costs one timeout, not one per event; the first reply that arrives closes it again
 (scoring resumes by itself). ``None`` means "publish without the LLM signal, degraded".
+
+With ``scorer.mode = "bi"``, ``user_side = "mean"`` and ``local_mean`` (the defaults) a worker
+needs no request for most events: :meth:`ScoreClient.replicate_embeddings` follows the
+scorer's ``<app id>-item-embeddings`` into :attr:`ScoreClient.embeddings`, and
+:meth:`ScoreClient.local_scores` computes the scorer's numbers from them; only an event
+whose items' vectors have not all arrived yet is sent to the scorer.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from recstream.llm.embeddings import EmbeddingIndex, mean_scores
 from recstream.settings import ScorerSettings, SecuritySettings
 from streams.admin import partition_counts
+from streams.replica import Replica
 from streams.security import aiokafka_kwargs
 
 log = logging.getLogger(__name__)
@@ -39,6 +47,26 @@ class ScoreClient:
         self.model = ""
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.following = asyncio.Event()
+        self.embeddings = EmbeddingIndex()
+        self.local = cfg.local_mean and cfg.mode == "bi" and cfg.user_side == "mean"
+
+    def replicate_embeddings(self, topic: str) -> Replica | None:
+        """A replica of ``topic`` (the scorer's item vectors) into :attr:`embeddings`; None
+        when this worker does not score locally. A new item's vector may arrive a moment
+        after the item (its events ask the scorer meanwhile), so polling is relaxed."""
+        if not self.local:
+            return None
+        return Replica(self.bootstrap, [topic], lambda _topic, key, value:
+                       self.embeddings.apply(key, value),
+                       client_kwargs={"fetch_max_wait_ms": 200}, security=self.security)
+
+    def local_scores(self, items: list[str], history: list[tuple[str, float]]
+                     ) -> dict[str, float] | None:
+        """The scorer's ``mean`` scores computed here, or None (not enabled, or a vector
+        that the scorer would use has not arrived: ask the scorer)."""
+        if not self.local or not len(self.embeddings):
+            return None
+        return mean_scores(self.embeddings, history, items)
 
     async def score(self, user_id: str, items: list[str], history: list[tuple[str, float]],
                     terms: list[str]) -> dict[str, float] | None:

@@ -26,6 +26,7 @@ class TopicNames:
     score_replies: str = ""  # the scorer's answers (key: user)
     forget: str = ""  # erasure requests (key: user pseudonym, co-partitioned with events)
     forget_replies: str = ""  # each stage's erasure report (key: request id)
+    item_embeddings: str = ""  # the scorer's item vectors, replicated by workers (key: item)
     compact_config: tuple[tuple[str, str], ...] = ()  # privacy.compaction_configs
 
     @property
@@ -39,9 +40,11 @@ class TopicNames:
                  self.dead_letters, self.metrics, self.events,
                  self.index_updates, *(t for t in (self.score_requests, self.score_replies,
                                                    self.forget, self.forget_replies) if t)]
-        return [(t, p, {}) for t in plain] + [(self.items, p, COMPACT),
-                                               (self.sketches, p, {**dict(self.compact_config),
-                                                                   **COMPACT})]
+        compacted = [(self.items, p, COMPACT),
+                     (self.sketches, p, {**dict(self.compact_config), **COMPACT})]
+        if self.item_embeddings:
+            compacted.append((self.item_embeddings, p, COMPACT))
+        return [(t, p, {}) for t in plain] + compacted
 
 
 def topic_names(settings: Settings) -> TopicNames:
@@ -55,5 +58,6 @@ def topic_names(settings: Settings) -> TopicNames:
         sketches=internal + "user-sketches", partitions=t.partitions,
         score_requests=internal + "score-requests", score_replies=internal + "score-replies",
         forget=internal + "forget", forget_replies=internal + "forget-replies",
+        item_embeddings=internal + "item-embeddings",
         compact_config=tuple(sorted(settings.privacy.compaction_configs.items())),
     )

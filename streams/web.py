@@ -74,6 +74,9 @@ def register_web(p: Pipeline) -> None:
     async def health(web: Any, request: Any) -> Any:
         owned = sorted(tp.partition for tp in p.app.assignor.assigned_actives()
                        if tp.topic == p.names.events)
-        return web.json({"ready": p.replica.ready.is_set(), "items": len(p.view.catalogue),
-                         "replicated_records": p.replica.records,
-                         "rebalancing": bool(p.app.rebalancing), "events_partitions": owned})
+        body = {"ready": p.replica.ready.is_set(), "items": len(p.view.catalogue),
+                "replicated_records": p.replica.records,
+                "rebalancing": bool(p.app.rebalancing), "events_partitions": owned}
+        if p.scoring is not None and p.scoring.local:  # the scorer's vectors replicated here
+            body["item_embeddings"] = len(p.scoring.embeddings)
+        return web.json(body)

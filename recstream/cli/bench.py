@@ -63,6 +63,12 @@ class BenchProcesses:
     workers: list[subprocess.Popen[bytes]]
     scorer: subprocess.Popen[bytes] | None
     log: Path
+    scorer_url: str = ""  # the scorer's HTTP root (/health counts its requests)
+
+    def scorer_requests(self) -> int | None:
+        """Score requests the scorer has received so far (None without a scorer)."""
+        h = _get_json(f"{self.scorer_url}/health") if self.scorer is not None else None
+        return None if h is None else int(h.get("requests", 0))
 
 
 @contextmanager
@@ -144,7 +150,9 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
                                     f"log: {log}\n{log.read_text()[-2000:]}")
             hs = [_get_json(f"http://127.0.0.1:{port}/health") or {} for port in webs]
             ok = all(h.get("ready") and h.get("items", 0) >= len(items)
-                     and not h.get("rebalancing") for h in hs)
+                     and not h.get("rebalancing")
+                     # workers that score the LLM signal themselves have every vector
+                     and h.get("item_embeddings", len(items)) >= len(items) for h in hs)
             owned = [h.get("events_partitions") or [] for h in hs]
             ok = ok and sum(map(len, owned)) == names.partitions and sum(map(bool, owned)
                                                                          ) == want
@@ -157,7 +165,7 @@ def pipeline(bootstrap: str, items: list[dict[str, Any]], scorer: bool, workdir:
                 raise UserError(f"the pipeline was not ready after {READY_TIMEOUT_S:.0f} s; "
                                 f"log: {log}")
             time.sleep(0.5)
-        yield BenchProcesses(prefix, ws, sc, log)
+        yield BenchProcesses(prefix, ws, sc, log, f"http://127.0.0.1:{scorer_web}")
     finally:
         for proc in reversed(procs):
             stop_process(proc)
@@ -240,6 +248,7 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
             topics = dict(zip(("clicks", "purchases", "ratings"), names.inputs, strict=True))
             pids = [w.pid for w in p.workers]
             cpu0 = [cpu_seconds(pid) for pid in pids]
+            req0 = p.scorer_requests()
             import asyncio
 
             with py_spy(pids[0], profile), sampling_rss(pids) as samples:
@@ -248,6 +257,7 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
                                              idle_s=idle_s, max_wait_s=max_wait_s))
             cpu1 = [cpu_seconds(pid) for pid in pids]
             rsss = [peak_rss_mb(pid) for pid in pids]
+            req1 = p.scorer_requests()
         cpus = [None if a is None or b is None else b - a
                 for a, b in zip(cpu0, cpu1, strict=True)]
         cpu = sum(cpus) if None not in cpus else None  # type: ignore[arg-type]
@@ -257,7 +267,8 @@ def run_once(bootstrap: str, *, rate: float | None, events: int, users: int, ite
         result.update(users_seen=work.users_seen, workers=workers, topic_prefix=p.prefix,
                       worker_rss_mb=rsss,
                       worker_cpu_s=[None if c is None else round(c, 1) for c in cpus],
-                      memory=memory_growth(samples))
+                      memory=memory_growth(samples),
+                      scorer_requests=None if req0 is None or req1 is None else req1 - req0)
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -62,6 +62,8 @@ class ItemEmbeddings:
         self._vecs: dict[str, np.ndarray] = {}
         self._hash: dict[str, str] = {}
         self._pending: dict[str, str] = {}  # item id -> text awaiting embedding
+        self._fresh: list[str] = []  # embedded since the last take_fresh()
+        self._known: dict[str, tuple[str, np.ndarray]] = {}  # preloaded: id -> (digest, vec)
 
     def __len__(self) -> int:
         return len(self._texts) - len(self._pending)
@@ -75,11 +77,29 @@ class ItemEmbeddings:
             return False
         self._hash[item_id] = digest
         self._texts[item_id] = text
+        known = self._known.pop(item_id, None)
+        if known is not None and known[0] == digest:  # embedded before, by this model
+            self._vecs[item_id] = known[1]
+            self._pending.pop(item_id, None)
+            return False
         self._pending[item_id] = text
         return True
 
+    def preload(self, item_id: str, digest: str, vector: np.ndarray) -> None:
+        """A vector this model produced earlier for the item's text with ``digest`` (hex):
+        the next :meth:`upsert` of that same text uses it instead of embedding it again
+        (a restarted scorer reads back what it published)."""
+        self._known[item_id] = (digest, vector)
+
+    def unclaimed(self) -> list[str]:
+        """Preloaded items no upsert has claimed (gone from the catalogue); forgets them."""
+        out = [i for i in self._known if i not in self._texts]
+        self._known.clear()
+        return out
+
     def remove(self, item_id: str) -> None:
-        for d in (self._vecs, self._hash, self._pending, self.titles, self._texts):
+        for d in (self._vecs, self._hash, self._pending, self.titles, self._texts,
+                  self._known):
             d.pop(item_id, None)
 
     @property
@@ -97,7 +117,19 @@ class ItemEmbeddings:
         vecs = self.encoder.encode(texts, self.batch_size)
         for i, v in zip(ids, vecs, strict=True):
             self._vecs[i] = v
+        self._fresh.extend(ids)
         return len(ids)
+
+    def take_fresh(self) -> list[tuple[str, np.ndarray, str]]:
+        """(item id, vector, text digest) of the items embedded since the last call and
+        still in the catalogue, each once: what the scorer publishes to the workers."""
+        fresh, self._fresh = self._fresh, []  # a flush in another thread appends to one
+        out = []
+        for i in dict.fromkeys(fresh):
+            v, digest = self._vecs.get(i), self._hash.get(i)
+            if v is not None and digest is not None and i not in self._pending:
+                out.append((i, v, digest))
+        return out
 
     def ids(self) -> list[str]:
         """Items ready to score (flushed)."""
