@@ -41,6 +41,8 @@ class _Rows:
         self.index: dict[str, int] = {}
         self.bias = np.zeros(64)
         self.vec = np.zeros((64, factors))
+        self.seen = np.zeros(64)  # ratings of the key so far
+        self.total = np.zeros(64)  # their sum
         self.init_std = init_std
         self.salt = salt
 
@@ -51,6 +53,8 @@ class _Rows:
         n = self.index[key] = len(self.index)
         if n == len(self.bias):
             self.bias = np.concatenate([self.bias, np.zeros(n)])
+            self.seen = np.concatenate([self.seen, np.zeros(n)])
+            self.total = np.concatenate([self.total, np.zeros(n)])
             self.vec = np.concatenate([self.vec, np.zeros_like(self.vec)])
         seed = zlib.crc32(key.encode(), self.salt)
         self.vec[n] = np.random.default_rng(seed).normal(0.0, self.init_std, self.vec.shape[1])
@@ -77,17 +81,26 @@ class RatingModel:
         self.ring = {"recent": cfg.buffer, "reservoir": 0, "mixed": cfg.buffer // 2}[
             cfg.buffer_policy]
         self.rng = np.random.default_rng(cfg.seed)
+        self.w = np.array([0.0, 1.0, 0.0, 0.0])  # the stack: intercept, model, user, item
 
     def update(self, user: str, item: str, rating: float, ts: float | None = None) -> None:
         """Learn from one rating event (``ts``, Unix seconds, is accepted for the event
         contract; the buffer's order is arrival order)."""
         cfg = self.cfg
         r = float(rating)
+        if cfg.stack and self.count:  # test, then train: the stack learns from what is next
+            f = self._features(user, item)
+            e = r - (self.mean + float(self.w @ f))
+            self.w += cfg.stack_lr * e * f / (1.0 + float(f @ f))
         self.count += 1
         self.mean += (r - self.mean) / self.count
         self.low, self.high = min(self.low, r), max(self.high, r)
         u, i = self.users.row(user), self.items.row(item)
         U, V = self.users, self.items
+        U.seen[u] += 1
+        U.total[u] += r
+        V.seen[i] += 1
+        V.total[i] += r
         pu, qi = U.vec[u], V.vec[i]
         e = r - (self.mean + U.bias[u] + V.bias[i] + float(pu @ qi))
         U.bias[u] += cfg.lr_bias * (e - cfg.reg_bias * U.bias[u])
@@ -129,11 +142,27 @@ class RatingModel:
         np.add.at(U.vec, us, cfg.lr * (e[:, None] * Q - cfg.reg * P))
         np.add.at(V.vec, its, cfg.lr * (e[:, None] * P - cfg.reg * Q))
 
+    def _features(self, user: str, item: str) -> np.ndarray:
+        """The stack's inputs, centred on μ: 1, the factor model, the user's and the item's
+        mean rating (μ for a key never rated)."""
+        out = np.array([1.0, self._model(user, item) - self.mean, 0.0, 0.0])
+        for k, rows, key in ((2, self.users, user), (3, self.items, item)):
+            n = rows.index.get(key)
+            if n is not None:
+                out[k] = rows.total[n] / rows.seen[n] - self.mean
+        return out
+
     def predict(self, user: str, item: str) -> float | None:
         """The predicted rating, clipped to the range seen; None before any rating. An
-        unknown user or item contributes no bias and no factor term."""
+        unknown user or item contributes no bias and no factor term; with ``stack`` the
+        prediction is μ + w · features (see ``_features``)."""
         if not self.count:
             return None
+        p = self.mean + float(self.w @ self._features(user, item)) if self.cfg.stack else \
+            self._model(user, item)
+        return min(max(p, self.low), self.high)
+
+    def _model(self, user: str, item: str) -> float:
         p = self.mean
         u, i = self.users.index.get(user), self.items.index.get(item)
         if u is not None:
@@ -142,7 +171,7 @@ class RatingModel:
             p += self.items.bias[i]
         if u is not None and i is not None:
             p += float(self.users.vec[u] @ self.items.vec[i])
-        return min(max(p, self.low), self.high)
+        return p
 
     def knows(self, user: str, item: str) -> bool:
         """Whether both the user and the item have been rated (the full model applies)."""

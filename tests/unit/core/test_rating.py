@@ -148,3 +148,29 @@ def test_empty_and_cold_predictions() -> None:
     m.update("u1", "i1", 4.0)
     m.update("u2", "i2", 3.0)
     assert m.predict("u3", "i9") == pytest.approx(3.5)  # the running mean
+
+
+def test_stack_step_by_hand() -> None:
+    cfg = HAND.model_copy(update={"factors": 0, "stack": True, "stack_lr": 0.1})
+    m = RatingModel(cfg)
+    m.update("a", "x", 4.0)  # nothing to test against yet: the stack does not move
+    assert list(m.w) == [0.0, 1.0, 0.0, 0.0]
+    m.update("a", "y", 2.0)  # before it: μ = 4, features [1, 0, 0, 0], e = −2
+    assert m.w == pytest.approx([0.1 * -2 / 2, 1.0, 0.0, 0.0])
+    # now μ = 3, b_a = b_y = 0.2 · (2 − 3) = −0.2; for (a, x): the model 3 − 0.2 = 2.8,
+    # a's mean 3 (centred 0), x's mean 4 (centred 1): 3 + (−0.1 + 1 · −0.2) = 2.7
+    assert m.predict("a", "x") == pytest.approx(2.7)
+
+
+def test_stack_learns_to_trust_the_user_mean() -> None:
+    rng = np.random.default_rng(3)
+    level = {f"u{u}": float(rng.choice([1.5, 4.5])) for u in range(60)}
+    rows = [(u, f"i{int(rng.integers(500))}", level[u] + rng.normal(0, 0.3), float(t))
+            for t, u in enumerate(rng.choice(sorted(level), 6000))]
+    cfg = RatingSettings(factors=0, lr_bias=0.001, buffer=0, replay=0)  # a sluggish model
+    plain, stacked = RatingModel(cfg), RatingModel(cfg.model_copy(update={"stack": True}))
+    for u, i, r, ts in rows[:5000]:
+        plain.update(u, i, r, ts)
+        stacked.update(u, i, r, ts)
+    assert stacked.w[2] > 0.5  # the user's mean carries the signal
+    assert _rmse(stacked, rows[5000:]) < 0.6 * _rmse(plain, rows[5000:])
