@@ -72,7 +72,7 @@ class RatingModel:
         self.mean = 0.0
         self.low = float("inf")
         self.high = float("-inf")
-        # ring buffer of recent ratings: user row, item row, rating
+        # the replay buffer: user row, item row, rating
         self.buf_u = np.zeros(cfg.buffer, dtype=np.int64)
         self.buf_i = np.zeros(cfg.buffer, dtype=np.int64)
         self.buf_r = np.zeros(cfg.buffer)
