@@ -309,6 +309,44 @@ class LearnSettings(BaseModel):
                                        "arm before it can replace it.")
 
 
+class RatingSettings(BaseModel):
+    """The streaming rating model (recstream/core/rating.py): biases plus latent factors,
+    one SGD step per rating and ``replay`` more on a bounded buffer of recent ratings.
+    Defaults chosen on validation slices of the training data (EVALUATION.md)."""
+
+    enabled: bool = Field(True, description="Predict ratings with the model (split's "
+                          "default variant). Env RECSTREAM_RATING__ENABLED.")
+    factors: int = Field(64, ge=0, description="Latent factors per user and item. "
+                         "Env RECSTREAM_RATING__FACTORS.")
+    lr: float = Field(0.01, gt=0, description="SGD step of the factors. "
+                      "Env RECSTREAM_RATING__LR.")
+    reg: float = Field(0.1, ge=0, description="L2 penalty of the factors. "
+                       "Env RECSTREAM_RATING__REG.")
+    lr_bias: float = Field(0.01, gt=0, description="SGD step of the biases. "
+                           "Env RECSTREAM_RATING__LR_BIAS.")
+    reg_bias: float = Field(0.02, ge=0, description="L2 penalty of the biases. "
+                            "Env RECSTREAM_RATING__REG_BIAS.")
+    init_std: float = Field(0.1, ge=0, description="Standard deviation of a new key's "
+                            "factors. Env RECSTREAM_RATING__INIT_STD.")
+    buffer: int = Field(50000, ge=0, description="Recent ratings kept for replay (memory "
+                        "bound). Env RECSTREAM_RATING__BUFFER.")
+    buffer_policy: Literal["recent", "reservoir", "mixed"] = Field(
+        "recent", description="Which ratings the buffer keeps: the latest (recent), a "
+        "uniform sample of the whole stream (reservoir), or half of each (mixed). "
+        "Env RECSTREAM_RATING__BUFFER_POLICY.")
+    replay: int = Field(60, ge=0, description="Buffered ratings revisited per new rating "
+                        "(cost bound: 1 + replay SGD steps per rating). "
+                        "Env RECSTREAM_RATING__REPLAY.")
+    seed: int = Field(0, ge=0, description="Seeds initial factors and replay draws. "
+                      "Env RECSTREAM_RATING__SEED.")
+    stack: bool = Field(False, description="Predict with an online linear stack of the "
+                        "factor model, the user's mean rating and the item's mean rating, "
+                        "learnt test-then-train on each arriving rating (normalised LMS). "
+                        "Env RECSTREAM_RATING__STACK.")
+    stack_lr: float = Field(0.01, gt=0, description="Step of the stack's normalised LMS. "
+                            "Env RECSTREAM_RATING__STACK_LR.")
+
+
 class WorkerSettings(BaseModel):
     """The Faust worker process."""
 
@@ -468,6 +506,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     learn: LearnSettings = LearnSettings()
     catalogue: CatalogueSettings = CatalogueSettings()
+    rating: RatingSettings = RatingSettings()
 
     @property
     def group_id(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from recstream.datasets.model import Dataset
 from recstream.llm.scoring import ItemEmbeddings
-from recstream.settings import LearnSettings, ProfileSettings, RecommendSettings
+from recstream.settings import LearnSettings, ProfileSettings, RatingSettings, RecommendSettings
 
 
 class Reporter(Protocol):
@@ -42,6 +42,7 @@ class Job:
     timeline: bool = False  # prequential: keep each judged event's HR (drift report)
     learn: LearnSettings = field(default_factory=LearnSettings)  # the learner's settings
     learned: frozenset[str] = frozenset()  # variants that learn their blend (prequential)
+    rating: RatingSettings = field(default_factory=RatingSettings)  # split: default's model
 
 
 @dataclass

@@ -58,7 +58,11 @@ def evaluate(path: str | Path, protocol: str, settings: Settings, k: int = 10,
     if wants_llm and protocol == "split":
         runs, unavailable = variants.without_llm(
             runs, "the LLM score ranks items; split predicts ratings")
-        notes.append("split: default blends its rating signals without the LLM score")
+        if not settings.rating.enabled:
+            notes.append("split: default blends its rating signals without the LLM score")
+    if protocol == "split" and settings.rating.enabled and "default" in runs:
+        notes.append("split: default predicts with the streaming rating model (rating.*, "
+                     "core/rating.py) trained on each fold's ratings in stream order")
     elif wants_llm and not llm:
         runs, unavailable = variants.without_llm(runs, "--no-llm")
         notes.append("--no-llm: default ranks as `recstream up --no-scorer` does")
@@ -83,7 +87,7 @@ def evaluate(path: str | Path, protocol: str, settings: Settings, k: int = 10,
               sample_every=sample_every, max_events=max_events, refit_every=refit_every,
               reporter=reporter or Silent(), embeddings=embeddings,
               llm_history=settings.scorer.history_items, learn=settings.learn,
-              learned=learned)
+              learned=learned, rating=settings.rating)
     outcome = Outcome(unavailable=dict(unavailable), notes=notes)
     outcome.merge(PROTOCOLS[protocol](job))
     requested = variant_names if variant_names is not None else list(variants.ORDER)

@@ -3,7 +3,9 @@
 MovieLens 100K uses its five predefined folds u1..u5 (base trains, test tests) and reports
 the mean over the folds; any other dataset uses one per-user temporal 80/20 split. Each fold
 replays its training ratings once; every test user's neighbours are found once with the
-production settings, and every variant predicts from the same signals (see ``rating``).
+production settings, and every variant predicts from the same signals (see ``rating``),
+except ``default``: with ``rating.enabled`` it predicts with the streaming rating model
+(:mod:`recstream.core.rating`), fed the same training ratings in the same order.
 Surprise peers fit and predict the identical lists.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recstream.core.candidates import neighbours
+from recstream.core.rating import RatingModel
 from recstream.datasets import ml100k_folds
 from recstream.datasets.model import DatasetError, Interaction
 from recstream.eval.job import Job, Outcome
@@ -61,9 +64,12 @@ def run(job: Job, given: Sequence[Fold] | None = None) -> Outcome:
 
 def _fold(job: Job, train: list[Interaction], test: list[Interaction], n: int) -> Outcome:
     replay = Replay(job.dataset.items, job.dataset.format, job.profile, job.recommend)
+    model = RatingModel(job.rating) if job.rating.enabled and "default" in job.variants else None
     tick = job.reporter.stage(f"fold {n}: replay training", len(train))
     for i, x in enumerate(train, 1):
         replay.ingest(x)
+        if model is not None:
+            model.update(x.user_id, x.item_id, x.rating, x.ts)  # type: ignore[arg-type]
         if i % 500 == 0 or i == len(train):
             tick(i)
     means = Means(train)
@@ -83,8 +89,13 @@ def _fold(job: Job, train: list[Interaction], test: list[Interaction], n: int) -
             fb = means.fallback(user, x.item_id)
             raw_sum.append(preds["seed_sum"] if preds["seed_sum"] is not None else fb)
             for name, cfg in job.variants.items():
-                p = combine(preds, cfg)
-                own[name] += p is not None
+                if name == "default" and model is not None:
+                    # biases alone for a user or item new to the model; support: both known
+                    p = model.predict(user, x.item_id)
+                    own[name] += model.knows(user, x.item_id)
+                else:
+                    p = combine(preds, cfg)
+                    own[name] += p is not None
                 predicted[name].append(means.clip(p if p is not None else fb))
         tick(done)
     out = Outcome()

@@ -60,3 +60,28 @@ def test_split_run_on_a_temporal_split(small_world: Dataset) -> None:
         assert r["predictions"] == len(temporal_split(small_world.interactions)[1])
         assert r["folds"] == 1
     assert out.results["cf_seed"]["mae_unmapped"] > out.results["cf_seed"]["mae"]
+
+
+def test_split_default_predicts_with_the_streaming_rating_model(small_world: Dataset) -> None:
+    import math
+
+    from recstream.core.rating import RatingModel
+    from recstream.settings import RatingSettings
+
+    s = Settings()
+    runs, _ = variants.select(["fixed", "default"], s.recommend)
+    cfg = RatingSettings(factors=4, buffer=50, replay=5)
+    out = split.run(Job(small_world, s.profile, s.recommend, runs, rating=cfg))
+    train, test = temporal_split(small_world.interactions)
+    model = RatingModel(cfg)
+    for x in train:
+        model.update(x.user_id, x.item_id, x.rating, x.ts)  # type: ignore[arg-type]
+    errors = [x.rating - model.predict(x.user_id, x.item_id) for x in test]  # type: ignore[operator]
+    want = math.sqrt(sum(e * e for e in errors) / len(errors))
+    assert out.results["default"]["rmse"] == pytest.approx(want, rel=1e-9)
+    assert out.results["default"]["support"] == pytest.approx(
+        sum(model.knows(x.user_id, x.item_id) for x in test) / len(test))
+    assert out.results["default"]["rmse"] != pytest.approx(out.results["fixed"]["rmse"])
+    off = split.run(Job(small_world, s.profile, s.recommend, runs,
+                        rating=cfg.model_copy(update={"enabled": False})))
+    assert off.results["default"] == off.results["fixed"]  # the blend, as before the model
