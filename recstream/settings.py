@@ -156,7 +156,7 @@ class RecommendSettings(BaseModel):
                             "content, trending) before ranking.")
     content_pool: int = Field(300, ge=1, description="Most catalogue items scored for "
                               "content match per event.")
-    refresh_events: int = Field(16, ge=1, description="A user's CF neighbours and content "
+    refresh_events: int = Field(8, ge=1, description="A user's CF neighbours and content "
                                 "matches are searched again after this many more events "
                                 "(recstream.core.candidates.SourceCache); in between each "
                                 "event reuses them. 1: search on every event.")
