@@ -10,10 +10,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from recstream.core import cf
+from recstream.core import cf, itemgraph
 from recstream.core.tfidf import Profile, top_terms
 from recstream.core.view import GlobalView, ViewCache, user_vector
 from recstream.settings import RecommendSettings
@@ -28,10 +29,16 @@ class Candidate:
     users: int = 0  # neighbours who interacted with the item
     terms: list[str] = field(default_factory=list)  # strongest shared terms
     llm: float = 0.0  # LLM scorer: cosine(user, item) clipped to [0, 1]; set by rank
+    cooc: float = 0.0  # item-to-item co-occurrence with the user's recent items (itemgraph)
+    seq: float = 0.0  # transitions from the user's last items (itemgraph)
+    cooc_from: str = ""  # title (else id) of the recent item contributing most to cooc
+    seq_from: str = ""  # title (else id) of the last item contributing most to seq
 
     def to_dict(self) -> dict[str, object]:
         return {"item_id": self.item_id, "cf": self.cf, "content": self.content,
-                "trending": self.trending, "users": self.users, "terms": self.terms}
+                "trending": self.trending, "users": self.users, "terms": self.terms,
+                "cooc": self.cooc, "seq": self.seq, "cooc_from": self.cooc_from,
+                "seq_from": self.seq_from}
 
 
 @dataclass(slots=True)
@@ -147,9 +154,18 @@ def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) 
     return [t for _, t in both[:k]]
 
 
+def source_title(catalogue: dict[str, Any], item_id: str | None) -> str:
+    """How a reason names a source item: its title, else its id ("" for none)."""
+    if not item_id:
+        return ""
+    item = catalogue.get(item_id)
+    return getattr(item, "title", "") or item_id
+
+
 def generate(user_id: str, profile: Profile, view: GlobalView,
              cfg: RecommendSettings, cache: ViewCache | None = None) -> CandidateSet:
-    """Unseen candidate items for the user with their CF, content and trending signals.
+    """Unseen candidate items for the user with their CF, content, trending, co-occurrence
+    and sequence signals (the item graph's neighbours of the user's recent items).
     ``cache``: derived values of ``view`` shared by the calls of one pass (the view must not
     change while it is in use); a fresh one per call by default."""
     cache = ViewCache(view) if cache is None else cache
@@ -158,10 +174,11 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
     neighbours = find_neighbours(user_id, u, unorm, query, view, cache, cfg) if u else []
     cf_scores, support = cf.rank_scores(neighbours, cfg.cf_form)
     content = content_scores(unorm, query, view, cache, cfg) if u else {}
+    graph = itemgraph.scores(view.index_entry, profile.items, itemgraph.GraphConfig.of(cfg))
     trending, trending_ranked = cache.trending(cfg.trending_half_life_s, cfg.trending_size)
     seen, catalogue = profile.items, view.catalogue.items
     pool: set[str] = set()
-    for signal in (cf_scores, content):  # a quota per source keeps every kind
+    for signal in (cf_scores, content, graph.cooc, graph.seq):  # a quota per source
         # (score, item) tuples order as the key (score, item id): best first, ties by id
         fresh = [(v, i) for i, v in signal.items() if i not in seen and i in catalogue]
         pool.update(i for _, i in heapq.nlargest(cfg.per_source, fresh))
@@ -184,5 +201,8 @@ def generate(user_id: str, profile: Profile, view: GlobalView,
             else:
                 terms = shared_terms(u, item_terms)
         out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
-                             trending.get(item_id, 0.0), support.get(item_id, 0), terms))
+                             trending.get(item_id, 0.0), support.get(item_id, 0), terms,
+                             cooc=graph.cooc.get(item_id, 0.0), seq=graph.seq.get(item_id, 0.0),
+                             cooc_from=source_title(catalogue, graph.cooc_from.get(item_id)),
+                             seq_from=source_title(catalogue, graph.seq_from.get(item_id))))
     return CandidateSet(out, len(neighbours))
