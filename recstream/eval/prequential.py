@@ -8,7 +8,8 @@ lists, and the number of evaluated events.
 
 Bounds for large streams, both deterministic: ``sample_every`` evaluates only every n-th
 eligible event (every event is still ingested), ``max_events`` replays only a prefix.
-Peers cannot learn per event: they are refit on everything seen so far every
+The streaming peer ``cooc_knn`` learns every event right after it is judged, like the
+pipeline; the others cannot learn per event: they are refit on everything seen so far every
 ``refit_every`` events (default: 20 refits over the stream) and once before the first
 evaluated event; between refits ALS folds the
 user's current items in and item-kNN reads them directly, while BPR keeps its last fit
@@ -67,6 +68,9 @@ def run(job: Job) -> Outcome:
     out = Outcome()
     peers, out.unavailable = ranking_peers() if job.peers else ({}, {})
     models = {name: make() for name, make in peers.items()}
+    streaming = {name for name, m in models.items() if getattr(m, "streaming", False)}
+    for name in streaming:  # learn every event as it is ingested: never refit
+        models[name].fit({}, 0, len(space))
     peer_avg = {name: Averages(len(space)) for name in models}
     cold = {name: ColdStart(len(space), "events") for name in [*avg, *peer_avg]}
     ctx = _Context(ItemVectors(replay.view.catalogue, space.ids), len(space),
@@ -84,8 +88,9 @@ def run(job: Job) -> Outcome:
     for n, x in enumerate(stream):
         evaluate = bool(replay.counts.get(x.user_id)) and eligible % job.sample_every == 0
         if models and ((evaluate and not fitted) or (n and n % refit_every == 0)):
-            for m in models.values():
-                m.fit(rows, len(uidx), len(space))
+            for name, m in models.items():
+                if name not in streaming:
+                    m.fit(rows, len(uidx), len(space))
             fitted = True
         if replay.counts.get(x.user_id):
             if evaluate:
@@ -105,6 +110,8 @@ def run(job: Job) -> Outcome:
         replay.ingest(x)
         u = uidx.setdefault(x.user_id, len(uidx))
         rows.setdefault(u, []).append(space.pos[x.item_id])
+        for name in streaming:
+            models[name].observe(u, space.pos[x.item_id])
         if n % 200 == 0 or n == len(stream) - 1:
             tick(n + 1)
     for name, a in {**avg, **peer_avg}.items():

@@ -19,7 +19,7 @@ from recstream.settings import ScorerSettings, Settings
 
 PROTOCOLS = {"split": split.run, "loo": loo.run, "prequential": prequential.run}
 RATING_PEERS = ("surprise_svd", "surprise_svdpp", "surprise_knn")
-RANKING_PEERS = ("implicit_als", "implicit_bpr", "implicit_itemknn")
+RANKING_PEERS = ("implicit_als", "implicit_bpr", "implicit_itemknn", "cooc_knn")
 
 log = logging.getLogger(__name__)
 
