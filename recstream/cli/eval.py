@@ -155,6 +155,9 @@ def eval_command(
                           "N events.", min=1)] = None,
     refit_every: Annotated[int | None, typer.Option(help="prequential: refit peers every N "
                            "events (default: 20 refits per run).", min=1)] = None,
+    judge_from: Annotated[float, typer.Option(help="prequential: count only events from "
+                          "this stream index on (below 1: that share of the stream, e.g. 0.8 "
+                          "judges the last 20 %); all are ingested.", min=0)] = 0.0,
     through_kafka: Annotated[bool, typer.Option("--through-kafka", help="prequential: replay "
                              "through the running pipeline (`recstream up --fresh`) and score "
                              "what it publishes.")] = False,
@@ -191,7 +194,8 @@ def eval_command(
             doc, notes = evaluate(dataset, protocol.value, s, k=k, variant_names=names,
                                   peers=peers, limit_users=limit_users,
                                   sample_every=sample_every, max_events=max_events,
-                                  refit_every=refit_every, reporter=Bars(bars), llm=not no_llm,
+                                  refit_every=refit_every, judge_from=judge_from,
+                                  reporter=Bars(bars), llm=not no_llm,
                                   drift=drift)
     except (DatasetError, ValueError) as e:
         raise UserError(str(e)) from None

@@ -8,6 +8,8 @@ lists, and the number of evaluated events.
 
 Bounds for large streams, both deterministic: ``sample_every`` evaluates only every n-th
 eligible event (every event is still ingested), ``max_events`` replays only a prefix.
+``judge_from`` counts only events from that stream index on (a held-out tail: settings
+chosen on the events before it are judged on the rest; learners still learn throughout).
 The streaming peer ``cooc_knn`` learns every event right after it is judged, like the
 pipeline; the others cannot learn per event: they are refit on everything seen so far every
 ``refit_every`` events (default: 20 refits over the stream) and once before the first
@@ -73,6 +75,10 @@ def run(job: Job) -> Outcome:
         models[name].fit({}, 0, len(space))
     peer_avg = {name: Averages(len(space)) for name in models}
     cold = {name: ColdStart(len(space), "events") for name in [*avg, *peer_avg]}
+    # before judge_from the variants still rank (learners learn from those lists) into
+    # scratch accumulators that are never reported; peers are not asked
+    scratch_avg = {name: Averages(len(space)) for name in job.variants}
+    scratch_cold = {name: ColdStart(len(space), "events") for name in job.variants}
     ctx = _Context(ItemVectors(replay.view.catalogue, space.ids), len(space),
                    LLMSignal(job.embeddings, space.ids, job.llm_history)
                    if job.embeddings else None,
@@ -93,7 +99,10 @@ def run(job: Job) -> Outcome:
                     m.fit(rows, len(uidx), len(space))
             fitted = True
         if replay.counts.get(x.user_id):
-            if evaluate:
+            if evaluate and n < job.judge_from:
+                _evaluate(job, replay, x, forms, half_lives, scratch_avg, ctx, scratch_cold,
+                          (False, False), None)
+            elif evaluate:
                 flags = (replay.item_counts.get(x.item_id, 0) < NEW_ITEM_BELOW,
                          replay.counts[x.user_id] <= NEW_USER_EVENTS)
                 _evaluate(job, replay, x, forms, half_lives, avg, ctx, cold, flags,
@@ -143,6 +152,9 @@ def run(job: Job) -> Outcome:
                          + (f"on (arms {', '.join(next(iter(ctx.learners.values())).arms)}, "
                             f"margin {job.learn.guard_margin:g}, half-life "
                             f"{job.learn.guard_half_life:g})" if job.learn.guard else "off"))
+    if job.judge_from:
+        out.notes.append(f"judged from event {job.judge_from} on: the events before it were "
+                         "ingested (and ranked for the learners) but not counted")
     if job.sample_every > 1 or job.max_events:
         out.notes.append(f"bounded run: {len(stream)} of {len(ds.interactions)} events replayed, "
                          f"every {job.sample_every}. eligible event evaluated")
