@@ -141,8 +141,9 @@ def eval_command(
                         "(leave-one-out, full ranking) or prequential (test-then-train).")],
     k: Annotated[int, typer.Option("--k", help="Cut-off of the top-N metrics.")] = 10,
     variants: Annotated[str | None, typer.Option(help="Comma-separated variants (default: "
-                        "all): popularity,cf_seed,cf,content,hybrid,hybrid_llm,fixed,learned,"
-                        "default (learned: prequential only).")] = None,
+                        "all): popularity,cf_seed,cf,content,cooc,seq,hybrid,hybrid_llm,fixed,"
+                        "no_cooc,no_seq,no_graph,learned,default (learned: prequential "
+                        "only).")] = None,
     peers: Annotated[bool, typer.Option("--peers", help="Also run the classic peers "
                      "(pip install 'recstream[peers]').")] = False,
     as_json: JsonOpt = False,
