@@ -90,9 +90,8 @@ def observe(history: Mapping[str, Any], item: str, ts: float, cfg: GraphConfig
     return out
 
 
-def _merge(old: Mapping[str, float], add: Mapping[str, float], keep: int, cap: int
+def _merge(out: dict[str, float], add: Mapping[str, float], keep: int, cap: int
            ) -> dict[str, float]:
-    out = dict(old)
     for j, w in add.items():
         out[j] = out.get(j, 0.0) + w
     if len(out) > cap:  # the strongest ``keep``; ties keep the smaller id (order-free)
@@ -102,15 +101,15 @@ def _merge(old: Mapping[str, float], add: Mapping[str, float], keep: int, cap: i
 
 def apply(entry: Mapping[str, Any] | None, delta: Mapping[str, Any], cfg: GraphConfig
           ) -> dict[str, Any]:
-    """The item's entry after ``delta`` (from :func:`observe`); a new dict."""
+    """The item's entry after ``delta`` (from :func:`observe`). The entry's two maps are
+    updated in place, not copied (copying up to 2 · ``cap`` counts for each of an event's
+    ``window + 1`` keys was most of the update's cost): the index stage owns its entries,
+    and a reader that must keep an old version copies it."""
     e = entry or {}
-    out: dict[str, Any] = {"n": int(e.get("n", 0)) + int(delta.get("n", 0)),
-                           "co": _merge(e.get("co") or {}, delta.get("co") or {},
-                                        cfg.neighbours, cfg.cap),
-                           "nx": _merge(e.get("nx") or {}, delta.get("nx") or {},
-                                        cfg.neighbours, cfg.cap),
-                           "ts": max(float(e.get("ts", delta["ts"])), float(delta["ts"]))}
-    return out
+    return {"n": int(e.get("n", 0)) + int(delta.get("n", 0)),
+            "co": _merge(e.get("co") or {}, delta.get("co") or {}, cfg.neighbours, cfg.cap),
+            "nx": _merge(e.get("nx") or {}, delta.get("nx") or {}, cfg.neighbours, cfg.cap),
+            "ts": max(float(e.get("ts", delta["ts"])), float(delta["ts"]))}
 
 
 @dataclass(slots=True)
@@ -128,37 +127,44 @@ def scores(get: Getter, items: Mapping[str, Any], cfg: GraphConfig) -> GraphScor
     items (``items``: the profile's item map; seen items are scored too, callers filter).
     ``get(key)`` reads an entry of the view."""
     out = GraphScores({}, {}, {}, {})
+    pops: dict[str, float] = {}  # n_i of the neighbours met, read once per call
     best_c: dict[str, float] = {}
     best_s: dict[str, float] = {}
-    pops: dict[str, float] = {}
-
-    def pop(i: str) -> float:
-        v = pops.get(i)
-        if v is None:
-            e = get(GRAPH_PREFIX + i)
-            v = pops[i] = float(e["n"]) if e else 0.0
-        return v
-
     for p, j in enumerate(recent(items, cfg.window)):
         e = get(GRAPH_PREFIX + j)
         if not e or not e.get("n"):
             continue
         nj = float(e["n"])
-        for target, weights, acc, best, src, wp in (
-                (True, e.get("co") or {}, out.cooc, best_c, out.cooc_from, cfg.decay ** p),
-                (p < cfg.seq_window, e.get("nx") or {}, out.seq, best_s, out.seq_from,
-                 cfg.seq_decay ** p)):
-            if not target:
-                continue
-            for i, c in weights.items():
-                ni = pop(i)
-                if ni <= 0:
-                    continue
-                v = wp * c / math.sqrt(ni * nj)
-                acc[i] = acc.get(i, 0.0) + v
-                if v > best.get(i, 0.0):
-                    best[i], src[i] = v, j
+        _accumulate(get, pops, e.get("co") or {}, cfg.decay ** p, nj, j, out.cooc, best_c,
+                    out.cooc_from)
+        if p < cfg.seq_window:
+            _accumulate(get, pops, e.get("nx") or {}, cfg.seq_decay ** p, nj, j, out.seq,
+                        best_s, out.seq_from)
     return out
+
+
+def _accumulate(get: Getter, pops: dict[str, float], weights: Mapping[str, float],
+                wp: float, nj: float, j: str, acc: dict[str, float], best: dict[str, float],
+                src: dict[str, str]) -> None:
+    """acc[i] += wp · weights[i] / sqrt(n_i · n_j); src[i]: the j of i's largest term."""
+    sqrt = math.sqrt
+    for i, c in weights.items():
+        ni = pops.get(i)
+        if ni is None:
+            ei = get(GRAPH_PREFIX + i)
+            ni = pops[i] = float(ei["n"]) if ei else 0.0
+        if ni <= 0:
+            continue
+        v = wp * c / sqrt(ni * nj)
+        old = acc.get(i)
+        if old is None:
+            acc[i] = 0.0 + v  # as a sum from 0: the same float
+            if v > 0.0:
+                best[i], src[i] = v, j
+        else:
+            acc[i] = old + v
+            if v > best.get(i, 0.0):
+                best[i], src[i] = v, j
 
 
 def entry_size(entry: Mapping[str, Any] | None) -> tuple[int, int]:
