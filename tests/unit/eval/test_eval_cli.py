@@ -95,8 +95,9 @@ def test_peers_and_variant_selection() -> None:
     doc = json.loads(proc.stdout)
     results = doc["results"]
     assert list(results) == ["cf", "default", "implicit_als", "implicit_bpr",
-                             "implicit_itemknn"]
+                             "implicit_itemknn", "cooc_knn"]
     assert set(doc["cold_start"]) <= set(results)
+    assert "hr" in results["cooc_knn"]  # needs no extra library
     # each peer is either measured or says why not (the optional extra may be missing)
     for name in ("implicit_als", "implicit_bpr", "implicit_itemknn"):
         assert "hr" in results[name] or "not installed" in results[name]["unavailable"]
