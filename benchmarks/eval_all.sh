@@ -28,7 +28,7 @@ run ml100k-prequential --dataset "$ML"  --protocol prequential --sample-every 20
 run amazon-prequential-tail --dataset "$AMZ" --protocol prequential --judge-from 0.8 \
     --variants cooc,fixed,no_graph,default --peers
 run ml100k-prequential-tail --dataset "$ML" --protocol prequential --judge-from 0.8 \
-    --sample-every 20 --variants cooc,fixed,no_graph,default --peers
+    --sample-every 20 --variants cooc,no_graph,default --peers
 run amazon-drift       --dataset "$AMZ" --protocol prequential --variants default --drift \
     --plot "$OUT/amazon-drift.png"
 run ml100k-drift       --dataset "$ML"  --protocol prequential --variants default --drift \
