@@ -5,7 +5,8 @@ A step of the user agent (agents/user.py), not an agent of its own. Each profile
 same stored value (recstream.core.process.apply_once). A batch of events is applied in memory
 (:class:`Dirty`) and written once per key at its end (:func:`flush`): a heavy user's profile
 goes to RocksDB and its changelog once per batch instead of once per event, its index updates
-travel as one message per owning index partition, its CF sketch once.
+travel as one message per owning index partition (with the item graph's deltas of its
+events, recstream.core.itemgraph), its CF sketch once.
 Out: index-updates (key: first index key of the message), user-sketches (key pseudonym),
 forget-replies (what this step erased). Tables: profiles (pseudonym -> profile, RocksDB +
 changelog); on erasure also latest_recommendations.
@@ -21,6 +22,7 @@ from recstream.core.process import (
     apply_once,
     batch_by_partition,
     event_weight,
+    graph_updates,
     index_updates,
 )
 from recstream.core.tfidf import Profile, ProfileChange
@@ -57,6 +59,8 @@ def apply(p: Pipeline, dirty: Dirty, ev: Any) -> tuple[Profile, ProfileChange | 
     user = event["user_id"]  # the pseudonym (agents/clean.py)
     profile = load(p, dirty, user)
     pc = p.settings.profile
+    # the item graph's deltas come from the user's items before the event
+    graph = graph_updates(profile.items, event, p.settings.recommend)
     change = apply_once(profile, event, p.view.catalogue.get(event["item_id"]), pc,
                         ev.message.offset)
     # kept (and written) on a re-delivery too: RocksDB may hold a value whose changelog
@@ -66,7 +70,7 @@ def apply(p: Pipeline, dirty: Dirty, ev: Any) -> tuple[Profile, ProfileChange | 
         p.metrics.event("profile", "duplicate")
     else:
         weight, _ = event_weight(event, pc)
-        dirty.index += index_updates(user, profile, change, event, weight)
+        dirty.index += index_updates(user, profile, change, event, weight) + graph
         p.metrics.event("profile")
     if sketch_due(profile, p.settings.recommend.sketch_every):  # on a re-delivery too: the
         dirty.sketches.add(user)  # crash may have lost the one sent then

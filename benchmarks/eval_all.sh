@@ -25,11 +25,16 @@ run ml100k-loo         --dataset "$ML"  --protocol loo --peers
 run amazon-loo         --dataset "$AMZ" --protocol loo --peers
 run amazon-prequential --dataset "$AMZ" --protocol prequential --peers
 run ml100k-prequential --dataset "$ML"  --protocol prequential --sample-every 20 --peers
+run amazon-prequential-tail --dataset "$AMZ" --protocol prequential --judge-from 0.8 \
+    --variants cooc,fixed,no_graph,default --peers
+run ml100k-prequential-tail --dataset "$ML" --protocol prequential --judge-from 0.8 \
+    --sample-every 20 --variants cooc,no_graph,default --peers
 run amazon-drift       --dataset "$AMZ" --protocol prequential --variants default --drift \
     --plot "$OUT/amazon-drift.png"
 run ml100k-drift       --dataset "$ML"  --protocol prequential --variants default --drift \
     --sample-every 10 --max-events 20000 --plot "$OUT/ml100k-drift.png"
-for f in "$OUT"/ml100k-{split,loo,prequential}.json "$OUT"/amazon-{loo,prequential}.json \
+for f in "$OUT"/ml100k-{split,loo,prequential,prequential-tail}.json \
+         "$OUT"/amazon-{loo,prequential,prequential-tail}.json \
          "$OUT"/{amazon,ml100k}-drift.json; do
     [[ -s "$f" ]] && .venv/bin/python benchmarks/eval_tables.py "$f"
 done

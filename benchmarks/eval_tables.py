@@ -24,7 +24,7 @@ COLUMNS = {
                     ("events", "events")],
 }
 COUNTS = ("users", "events")
-SIGNALS = ("cf", "content", "trending", "llm")
+SIGNALS = ("cf", "content", "trending", "llm", "cooc", "seq")
 
 
 def fmt(r: dict, m: str) -> str:  # type: ignore[type-arg]
@@ -72,7 +72,7 @@ def render_drift(doc: dict) -> str:  # type: ignore[type-arg]
 
 
 def render_learned(doc: dict) -> str:  # type: ignore[type-arg]
-    lines = [f"**learned blend · {doc['dataset']}** (weights cf / content / trending / llm)",
+    lines = [f"**learned blend · {doc['dataset']}** (weights {' / '.join(SIGNALS)})",
              "", "| variant | start | end of replay | impressions | examples | positives | "
              "explored slots |", "|---|---|---|---:|---:|---:|---:|"]
     for name, r in doc["learned"].items():

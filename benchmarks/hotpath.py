@@ -7,6 +7,9 @@ changes only between batches, as the replica applies index updates and sketches 
 awaits), and times each step with ``time.process_time`` over the events after a warm-up:
 
 - ``profile``: apply_once + index_updates (agents/profile.py apply)
+- ``graph``: process.graph_updates, the item graph's deltas of the event (computed from the
+  profile before apply_once; applied by ``index`` with the term index's updates; the graph's
+  read is part of ``candidates``)
 - ``candidates``: candidates.generate with the batch's ViewCache and the users' reused
   searches (SourceCache; agents/candidates.py find); ``searches`` counts the events that
   searched anew
@@ -41,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-STEPS = ("profile", "candidates", "rank", "feedback", "sketch", "index")
+STEPS = ("profile", "graph", "candidates", "rank", "feedback", "sketch", "index")
 TS0 = 1_700_000_000.0
 KEY = b"k" * 32
 
@@ -68,6 +71,11 @@ def run_tree(warmup: int, events: int, batch: int, seed: int) -> dict[str, Any]:
         index_partition,
         index_updates,
     )
+    try:
+        from recstream.core.process import graph_updates
+    except ImportError:  # a --ref tree from before the item graph
+        def graph_updates(*_: Any) -> list[tuple[str, dict[str, Any]]]:
+            return []
     from recstream.core.tfidf import Profile
     from recstream.core.view import MemoryView, ViewCache, make_sketch, user_vector
     from recstream.settings import FeedbackSettings, ProfileSettings, RecommendSettings
@@ -99,11 +107,14 @@ def run_tree(warmup: int, events: int, batch: int, seed: int) -> dict[str, Any]:
         touched: dict[str, Profile] = {}
         for offset, ev in enumerate(stream[start:start + batch], start=start):
             user = ev["user_id"]
-            t0 = clock()
+            tg = clock()
             prof = profiles.setdefault(user, Profile())
+            graph = graph_updates(prof.items, ev, rc)
+            t0 = clock()
             change = apply_once(prof, ev, view.catalogue.get(ev["item_id"]), pc, offset)
             if change is not None:
                 updates += index_updates(user, prof, change, ev, event_weight(ev, pc)[0])
+                updates += graph
             if sketch_due is None or sketch_due(prof, rc.sketch_every):
                 touched[user] = prof
             t1 = clock()
@@ -121,10 +132,12 @@ def run_tree(warmup: int, events: int, batch: int, seed: int) -> dict[str, Any]:
             closed = join.impression(record, len(view.catalogue), view.catalogue)
             t4 = clock()
             t[0] += t1 - t0
-            t[1] += t2 - t1
-            t[2] += t3 - t2
-            t[3] += t4 - t3
-            digest.update(repr([(c.item_id, c.cf, c.content, c.trending, c.users, c.terms)
+            t[1] += t0 - tg
+            t[2] += t2 - t1
+            t[3] += t3 - t2
+            t[4] += t4 - t3
+            digest.update(repr([(c.item_id, c.cf, c.content, c.trending, c.users, c.terms,
+                                 getattr(c, "cooc", 0.0), getattr(c, "seq", 0.0))
                                 for c in cands.items]).encode())
             digest.update(repr((cands.neighbours, items, closed)).encode())
         t0 = clock()
@@ -137,8 +150,8 @@ def run_tree(warmup: int, events: int, batch: int, seed: int) -> dict[str, Any]:
                 view.set_entry(k, entry)
         view.sketches.update(sketches)
         t2 = clock()
-        t[4] += t1 - t0
-        t[5] += t2 - t1
+        t[5] += t1 - t0
+        t[6] += t2 - t1
         digest.update(repr(sorted(sketches.items())).encode())
         if timed:
             for name, x in zip(STEPS, t, strict=True):

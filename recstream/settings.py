@@ -173,6 +173,26 @@ class RecommendSettings(BaseModel):
     weight_trending: float = Field(0.15, ge=0, description="Blend weight of trending.")
     weight_llm: float = Field(0.3, ge=0, description="Blend weight of the LLM score (only "
                               "when the scorer answered). Env RECSTREAM_RECOMMEND__WEIGHT_LLM.")
+    weight_cooc: float = Field(1.0, ge=0, description="Blend weight of item-to-item "
+                               "co-occurrence with the user's recent items "
+                               "(recstream.core.itemgraph). Env RECSTREAM_RECOMMEND__WEIGHT_COOC.")
+    weight_seq: float = Field(0.5, ge=0, description="Blend weight of the sequence signal "
+                              "(transitions from the user's last items). "
+                              "Env RECSTREAM_RECOMMEND__WEIGHT_SEQ.")
+    graph_window: int = Field(20, ge=1, description="A user's latest distinct items that "
+                              "co-occur with a new one (update) and are read for candidates. "
+                              "Env RECSTREAM_RECOMMEND__GRAPH_WINDOW.")
+    graph_decay: float = Field(0.9, gt=0, le=1, description="Co-occurrence weight of the p-th "
+                               "latest item: graph_decay ** p (1 = unweighted). "
+                               "Env RECSTREAM_RECOMMEND__GRAPH_DECAY.")
+    seq_window: int = Field(3, ge=1, description="A user's last items that count a directed "
+                            "transition to the next one. Env RECSTREAM_RECOMMEND__SEQ_WINDOW.")
+    seq_decay: float = Field(0.5, gt=0, le=1, description="Transition weight of the p-th last "
+                             "item: seq_decay ** p. Env RECSTREAM_RECOMMEND__SEQ_DECAY.")
+    graph_neighbours: int = Field(100, ge=1, description="Strongest neighbours an item keeps "
+                                  "per signal (an entry is pruned back to this many once it "
+                                  "holds 1.5 times as many). "
+                                  "Env RECSTREAM_RECOMMEND__GRAPH_NEIGHBOURS.")
     cf_form: str = Field("weighted", pattern="^(weighted|seed)$", description="'seed': the "
                          "article's plain neighbour sum; 'weighted': similarity-weighted.")
     mmr_lambda: float = Field(1.0, ge=0, le=1, description="Maximal marginal relevance "
@@ -192,6 +212,9 @@ class VariantSettings(BaseModel):
     weight_trending: float | None = Field(None, ge=0, description="Overrides "
                                           "recommend.weight_trending.")
     weight_llm: float | None = Field(None, ge=0, description="Overrides recommend.weight_llm.")
+    weight_cooc: float | None = Field(None, ge=0, description="Overrides "
+                                      "recommend.weight_cooc.")
+    weight_seq: float | None = Field(None, ge=0, description="Overrides recommend.weight_seq.")
     learned: bool | None = Field(None, description="Blend with the online-learned weights "
                                  "(needs learn.enabled). None: learned unless the variant pins "
                                  "a weight_* override; false pins the fixed weights.")
@@ -288,7 +311,7 @@ class LearnSettings(BaseModel):
                         "ones); the learner is served until another arm's running reward is "
                         "clearly higher, and so on. False: the learned weights always. "
                         "Env RECSTREAM_LEARN__GUARD.")
-    guard_arms: list[Literal["cf", "content", "trending", "llm"]] = Field(
+    guard_arms: list[Literal["cf", "content", "trending", "llm", "cooc", "seq"]] = Field(
         default_factory=list, description="Single-signal weight vectors the guard also "
         "judges and may serve (judged on lists it did not choose, a single signal looks "
         "better than it is; EVALUATION.md). Env RECSTREAM_LEARN__GUARD_ARMS (JSON list).")

@@ -141,8 +141,9 @@ def eval_command(
                         "(leave-one-out, full ranking) or prequential (test-then-train).")],
     k: Annotated[int, typer.Option("--k", help="Cut-off of the top-N metrics.")] = 10,
     variants: Annotated[str | None, typer.Option(help="Comma-separated variants (default: "
-                        "all): popularity,cf_seed,cf,content,hybrid,hybrid_llm,fixed,learned,"
-                        "default (learned: prequential only).")] = None,
+                        "all): popularity,cf_seed,cf,content,cooc,seq,hybrid,hybrid_llm,fixed,"
+                        "no_cooc,no_seq,no_graph,learned,default (learned: prequential "
+                        "only).")] = None,
     peers: Annotated[bool, typer.Option("--peers", help="Also run the classic peers "
                      "(pip install 'recstream[peers]').")] = False,
     as_json: JsonOpt = False,
@@ -155,6 +156,9 @@ def eval_command(
                           "N events.", min=1)] = None,
     refit_every: Annotated[int | None, typer.Option(help="prequential: refit peers every N "
                            "events (default: 20 refits per run).", min=1)] = None,
+    judge_from: Annotated[float, typer.Option(help="prequential: count only events from "
+                          "this stream index on (below 1: that share of the stream, e.g. 0.8 "
+                          "judges the last 20 %); all are ingested.", min=0)] = 0.0,
     through_kafka: Annotated[bool, typer.Option("--through-kafka", help="prequential: replay "
                              "through the running pipeline (`recstream up --fresh`) and score "
                              "what it publishes.")] = False,
@@ -191,7 +195,8 @@ def eval_command(
             doc, notes = evaluate(dataset, protocol.value, s, k=k, variant_names=names,
                                   peers=peers, limit_users=limit_users,
                                   sample_every=sample_every, max_events=max_events,
-                                  refit_every=refit_every, reporter=Bars(bars), llm=not no_llm,
+                                  refit_every=refit_every, judge_from=judge_from,
+                                  reporter=Bars(bars), llm=not no_llm,
                                   drift=drift)
     except (DatasetError, ValueError) as e:
         raise UserError(str(e)) from None

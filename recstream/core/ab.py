@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from recstream.settings import RecommendSettings, VariantSettings
 
-SIGNAL_WEIGHTS = ("cf", "content", "trending", "llm")
+SIGNAL_WEIGHTS = ("cf", "content", "trending", "llm", "cooc", "seq")
 
 
 def bucket(user_id: str) -> float:

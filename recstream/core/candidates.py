@@ -7,16 +7,17 @@ users each; only the best ``3 * max_neighbours`` of those get an exact cosine.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from recstream.core import cf
+from recstream.core import cf, itemgraph
 from recstream.core.tfidf import Profile, top_terms
 from recstream.core.view import GlobalView, ViewCache, user_vector
 from recstream.settings import RecommendSettings
@@ -33,10 +34,16 @@ class Candidate:
     users: int = 0  # neighbours who interacted with the item
     terms: list[str] = field(default_factory=list)  # strongest shared terms
     llm: float = 0.0  # LLM scorer: cosine(user, item) clipped to [0, 1]; set by rank
+    cooc: float = 0.0  # item-to-item co-occurrence with the user's recent items (itemgraph)
+    seq: float = 0.0  # transitions from the user's last items (itemgraph)
+    cooc_from: str = ""  # title (else id) of the recent item contributing most to cooc
+    seq_from: str = ""  # title (else id) of the last item contributing most to seq
 
     def to_dict(self) -> dict[str, object]:
         return {"item_id": self.item_id, "cf": self.cf, "content": self.content,
-                "trending": self.trending, "users": self.users, "terms": self.terms}
+                "trending": self.trending, "users": self.users, "terms": self.terms,
+                "cooc": self.cooc, "seq": self.seq, "cooc_from": self.cooc_from,
+                "seq_from": self.seq_from}
 
 
 @dataclass(slots=True)
@@ -152,6 +159,14 @@ def shared_terms(u: dict[str, float], item_terms: dict[str, float], k: int = 3) 
     return [t for _, t in both[:k]]
 
 
+def source_title(catalogue: dict[str, Any], item_id: str | None) -> str:
+    """How a reason names a source item: its title, else its id ("" for none)."""
+    if not item_id:
+        return ""
+    item = catalogue.get(item_id)
+    return getattr(item, "title", "") or item_id
+
+
 @dataclass(slots=True)
 class Sources:
     """A user's costly candidate sources: TF-IDF vector, CF neighbours' items, content
@@ -249,8 +264,12 @@ class SourceCache(Generic[T]):
 def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSettings,
              cache: ViewCache) -> CandidateSet:
     """The event's candidate set from the user's sources: the best ``per_source`` unseen
-    items of CF, content and trending each. Each source is walked best first, so the cost is
-    ``per_source`` plus the items the user has seen, whatever a source's size."""
+    items of CF, content, trending, co-occurrence and sequence each. CF and content come
+    from the last search, each walked best first, so their cost is ``per_source`` plus the
+    items the user has seen, whatever a source's size; the item graph is read per event,
+    since the sequence signal follows the user's latest item (cost bounded by the graph
+    settings: ``graph_window`` recent items times the neighbours kept per item)."""
+    graph = itemgraph.scores(view.index_entry, profile.items, itemgraph.GraphConfig.of(cfg))
     trending, trending_ranked = cache.trending(cfg.trending_half_life_s, cfg.trending_size)
     seen, catalogue = profile.items, view.catalogue.items
     pool: set[str] = set()
@@ -258,6 +277,10 @@ def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSet
     for ranked in (*src.ranked, (i for _, i in trending_ranked)):  # a quota per source
         pool.update(itertools.islice((i for i in ranked if i not in seen and i in catalogue),
                                      k))
+    for signal in (graph.cooc, graph.seq):  # read per event: they follow the latest items
+        # (score, item) tuples order as the key (score, item id): best first, ties by id
+        fresh = [(v, i) for i, v in signal.items() if i not in seen and i in catalogue]
+        pool.update(i for _, i in heapq.nlargest(k, fresh))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
         pool.update(itertools.islice((i for i in catalogue if i not in seen), k))
     content, cf_scores, support = src.content, src.cf, src.support
@@ -266,14 +289,18 @@ def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSet
         match = content.get(item_id, 0.0)
         terms = src.shared_terms(item_id, catalogue[item_id].terms) if match > 0 else []
         out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
-                             trending.get(item_id, 0.0), support.get(item_id, 0), terms))
+                             trending.get(item_id, 0.0), support.get(item_id, 0), terms,
+                             cooc=graph.cooc.get(item_id, 0.0), seq=graph.seq.get(item_id, 0.0),
+                             cooc_from=source_title(catalogue, graph.cooc_from.get(item_id)),
+                             seq_from=source_title(catalogue, graph.seq_from.get(item_id))))
     return CandidateSet(out, src.neighbours)
 
 
 def generate(user_id: str, profile: Profile, view: GlobalView,
              cfg: RecommendSettings, cache: ViewCache | None = None,
              sources: SourceCache[Sources] | None = None) -> CandidateSet:
-    """Unseen candidate items for the user with their CF, content and trending signals.
+    """Unseen candidate items for the user with their CF, content, trending, co-occurrence
+    and sequence signals (the item graph's neighbours of the user's recent items).
     ``cache``: derived values of ``view`` shared by the calls of one pass (the view must not
     change while it is in use); a fresh one per call by default. ``sources``: the users'
     reused searches (:class:`SourceCache`); None searches on every call."""

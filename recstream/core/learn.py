@@ -2,8 +2,8 @@
 
 Each shown item of a recommendation is one example. Its features x are the item's blended
 signals scaled to [0, 1] by their peak within the candidate set (``cf``, ``content``,
-``trending``, ``llm``: exactly what :func:`recstream.core.rank.blend` weighs), centred on the
-shown list's mean (:func:`examples`); its label is 1
+``trending``, ``llm``, ``cooc``, ``seq``: exactly what :func:`recstream.core.rank.blend`
+weighs), centred on the shown list's mean (:func:`examples`); its label is 1
 when the user clicked or purchased it, or rated it at least :data:`POSITIVE_RATING` stars,
 within the feedback join window, else 0 (shown, not taken). river's
 ``linear_model.LogisticRegression`` (plain SGD, constant step) learns
@@ -50,7 +50,7 @@ from river import linear_model, optim, utils
 
 from recstream.settings import LearnSettings, RecommendSettings, VariantSettings
 
-FEATURES = ("cf", "content", "trending", "llm")
+FEATURES = ("cf", "content", "trending", "llm", "cooc", "seq")
 #: A rating at least this high (stars) is a positive label; a lower one a negative.
 POSITIVE_RATING = 4.0
 #: The table key of the one shared blend model.

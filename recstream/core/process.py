@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from recstream.core import index
+from recstream.core import index, itemgraph
 from recstream.core.candidates import CandidateSet, SourceCache, Sources, generate
 from recstream.core.catalogue import CatalogueItem
 from recstream.core.rank import blend
@@ -117,6 +117,17 @@ def index_updates(user_id: str, profile: Profile, change: ProfileChange,
     return out
 
 
+def graph_updates(history: Mapping[str, float], event: Mapping[str, Any],
+                  cfg: RecommendSettings) -> list[tuple[str, dict[str, Any]]]:
+    """The item graph's messages for the index stage (:func:`itemgraph.observe`), keyed by
+    the item whose entry they update: ``history`` is the user's item map *before* the event
+    (the profile stage computes them before :func:`apply_once`). Their keys start with
+    :data:`itemgraph.GRAPH_PREFIX`, so :func:`batch_by_partition` routes them like the term
+    index's and :func:`apply_index_update` applies them."""
+    return itemgraph.observe(history, event["item_id"], float(event["ts"]),
+                             itemgraph.GraphConfig.of(cfg))
+
+
 def index_partition(key: str, partitions: int) -> int:
     """The index-updates partition that owns ``key`` (stable across processes)."""
     return zlib.crc32(key.encode("utf-8")) % partitions
@@ -140,6 +151,8 @@ def apply_index_update(get: Any, key: str, upd: Mapping[str, Any], partition: in
     """
     if key == index.USERS_KEY:
         return [(key, index.add_user(get(key)))]
+    if key.startswith(itemgraph.GRAPH_PREFIX):
+        return [(key, itemgraph.apply(get(key), upd, itemgraph.GraphConfig.of(cfg)))]
     if key.startswith(index.ITEM_PREFIX):
         pop = index.add_popularity(get(key), upd["w"], upd["ts"], cfg.trending_half_life_s)
         tkey = f"{index.TRENDING_PREFIX}{partition}"
@@ -157,12 +170,14 @@ def recommend(user_id: str, profile: Profile, view: Any, cfg: RecommendSettings,
               sources: SourceCache[Sources] | None = None
               ) -> tuple[list[dict[str, Any]], CandidateSet]:
     cands = generate(user_id, profile, view, cfg, sources=sources)
-    w = {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending}
+    w = {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending,
+         "cooc": cfg.weight_cooc, "seq": cfg.weight_seq}
     return blend(cands.items, w, cfg.top_n, profile.items), cands
 
 
 class MemoryPipeline:
-    """The whole pipeline in one process: profiles, index and sketches in dictionaries."""
+    """The whole pipeline in one process: profiles, index (with the item graph) and sketches
+    in dictionaries."""
 
     def __init__(self, profile_cfg: ProfileSettings, rec_cfg: RecommendSettings,
                  partitions: int = 1) -> None:
@@ -184,12 +199,13 @@ class MemoryPipeline:
         user = event["user_id"]
         profile = self.profiles.setdefault(user, Profile())
         item = self.view.catalogue.get(event["item_id"])
+        graph = graph_updates(profile.items, event, self.rec_cfg)  # before the profile moves
         change = apply_once(profile, event, item, self.profile_cfg)
         if change is None:
             self.duplicates += 1
             return False
         weight, _ = event_weight(event, self.profile_cfg)
-        for key, upd in index_updates(user, profile, change, event, weight):
+        for key, upd in index_updates(user, profile, change, event, weight) + graph:
             part = index_partition(key, self.partitions)
             for k, entry in apply_index_update(self.view.get_entry, key, upd, part,
                                                self.rec_cfg):

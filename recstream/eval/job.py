@@ -34,6 +34,7 @@ class Job:
     path: Path | None = None  # where the dataset lives (ML-100K folds are files there)
     sample_every: int = 1  # prequential: evaluate every n-th eligible event
     max_events: int | None = None  # prequential: replay only the first n events
+    judge_from: int = 0  # prequential: count only events from this stream index on
     refit_every: int | None = None  # prequential: peers refit period in events
     reporter: Reporter = field(default_factory=Silent)
     embeddings: ItemEmbeddings | None = None  # catalogue embeddings: the LLM signal

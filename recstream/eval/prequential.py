@@ -8,7 +8,10 @@ lists, and the number of evaluated events.
 
 Bounds for large streams, both deterministic: ``sample_every`` evaluates only every n-th
 eligible event (every event is still ingested), ``max_events`` replays only a prefix.
-Peers cannot learn per event: they are refit on everything seen so far every
+``judge_from`` counts only events from that stream index on (a held-out tail: settings
+chosen on the events before it are judged on the rest; learners still learn throughout).
+The streaming peer ``cooc_knn`` learns every event right after it is judged, like the
+pipeline; the others cannot learn per event: they are refit on everything seen so far every
 ``refit_every`` events (default: 20 refits over the stream) and once before the first
 evaluated event; between refits ALS folds the
 user's current items in and item-kNN reads them directly, while BPR keeps its last fit
@@ -56,7 +59,14 @@ from recstream.eval.ranking import (
     top_ids,
 )
 from recstream.eval.replay import Replay, to_event
-from recstream.eval.signals import ItemSpace, UserSignals, candidates, top_k, user_signals
+from recstream.eval.signals import (
+    ItemSpace,
+    UserSignals,
+    candidates,
+    graph_signals,
+    top_k,
+    user_signals,
+)
 from recstream.settings import RecommendSettings
 
 REFITS = 20
@@ -73,8 +83,15 @@ def run(job: Job) -> Outcome:
     out = Outcome()
     peers, out.unavailable = ranking_peers() if job.peers else ({}, {})
     models = {name: make() for name, make in peers.items()}
+    streaming = {name for name, m in models.items() if getattr(m, "streaming", False)}
+    for name in streaming:  # learn every event as it is ingested: never refit
+        models[name].fit({}, 0, len(space))
     peer_avg = {name: Averages(len(space)) for name in models}
     cold = {name: ColdStart(len(space), "events") for name in [*avg, *peer_avg]}
+    # before judge_from the variants still rank (learners learn from those lists) into
+    # scratch accumulators that are never reported; peers are not asked
+    scratch_avg = {name: Averages(len(space)) for name in job.variants}
+    scratch_cold = {name: ColdStart(len(space), "events") for name in job.variants}
     ctx = _Context(ItemVectors(replay.view.catalogue, space.ids), len(space),
                    LLMSignal(job.embeddings, space.ids, job.llm_history)
                    if job.embeddings else None,
@@ -91,11 +108,15 @@ def run(job: Job) -> Outcome:
     for n, x in enumerate(stream):
         evaluate = bool(replay.counts.get(x.user_id)) and eligible % job.sample_every == 0
         if models and ((evaluate and not fitted) or (n and n % refit_every == 0)):
-            for m in models.values():
-                m.fit(rows, len(uidx), len(space))
+            for name, m in models.items():
+                if name not in streaming:
+                    m.fit(rows, len(uidx), len(space))
             fitted = True
         if replay.counts.get(x.user_id):
-            if evaluate:
+            if evaluate and n < job.judge_from:
+                _evaluate(job, replay, x, forms, half_lives, scratch_avg, ctx, scratch_cold,
+                          (False, False), None)
+            elif evaluate:
                 flags = (replay.item_counts.get(x.item_id, 0) < NEW_ITEM_BELOW,
                          replay.counts[x.user_id] <= NEW_USER_EVENTS)
                 _evaluate(job, replay, x, forms, half_lives, avg, ctx, cold, flags,
@@ -112,6 +133,8 @@ def run(job: Job) -> Outcome:
         replay.ingest(x)
         u = uidx.setdefault(x.user_id, len(uidx))
         rows.setdefault(u, []).append(space.pos[x.item_id])
+        for name in streaming:
+            models[name].observe(u, space.pos[x.item_id])
         if n % 200 == 0 or n == len(stream) - 1:
             tick(n + 1)
     for name, a in {**avg, **peer_avg}.items():
@@ -143,6 +166,9 @@ def run(job: Job) -> Outcome:
                          + (f"on (arms {', '.join(next(iter(ctx.learners.values())).arms)}, "
                             f"margin {job.learn.guard_margin:g}, half-life "
                             f"{job.learn.guard_half_life:g})" if job.learn.guard else "off"))
+    if job.judge_from:
+        out.notes.append(f"judged from event {job.judge_from} on: the events before it were "
+                         "ingested (and ranked for the learners) but not counted")
     if job.sample_every > 1 or job.max_events:
         out.notes.append(f"bounded run: {len(stream)} of {len(ds.interactions)} events replayed, "
                          f"every {job.sample_every}. eligible event evaluated")
@@ -180,6 +206,7 @@ def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
     # fresher than a worker's)
     sig = ctx.sources.get(x.user_id, profile, lambda: user_signals(
         x.user_id, profile, replay.view, job.recommend, forms=forms), now=x.ts)
+    sig.cooc, sig.seq, sig.sources = graph_signals(profile, replay.view, job.recommend)
     if ctx.llm is not None:
         sig.llm = ctx.llm.scores(profile) or {}
     trending = {h: replay.trending(h) for h in half_lives}

@@ -19,7 +19,7 @@ from recstream.settings import ScorerSettings, Settings
 
 PROTOCOLS = {"split": split.run, "loo": loo.run, "prequential": prequential.run}
 RATING_PEERS = ("surprise_svd", "surprise_svdpp", "surprise_knn")
-RANKING_PEERS = ("implicit_als", "implicit_bpr", "implicit_itemknn")
+RANKING_PEERS = ("implicit_als", "implicit_bpr", "implicit_itemknn", "cooc_knn")
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def evaluate(path: str | Path, protocol: str, settings: Settings, k: int = 10,
              variant_names: list[str] | None = None, peers: bool = False,
              limit_users: int | None = None, sample_every: int = 1,
              max_events: int | None = None, refit_every: int | None = None,
+             judge_from: float = 0.0,
              reporter: Reporter | None = None, llm: bool = True, drift: bool = False,
              cache_dir: Path | None = CACHE_DIR) -> tuple[dict[str, Any], list[str]]:
     """The ``--json`` document of one run and its notes (bounds, caveats).
@@ -85,6 +86,7 @@ def evaluate(path: str | Path, protocol: str, settings: Settings, k: int = 10,
         learned = frozenset()
     job = Job(ds, settings.profile, settings.recommend, runs, k=k, peers=peers, path=Path(path),
               sample_every=sample_every, max_events=max_events, refit_every=refit_every,
+              judge_from=_judge_from(judge_from, len(ds.interactions)),
               reporter=reporter or Silent(), embeddings=embeddings,
               llm_history=settings.scorer.history_items, learn=settings.learn,
               learned=learned, rating=settings.rating)
@@ -103,6 +105,13 @@ def evaluate(path: str | Path, protocol: str, settings: Settings, k: int = 10,
         doc = {**{key: v for key, v in doc.items() if key != "seconds"}, "drift": drift_doc,
                "seconds": doc["seconds"]}
     return doc, outcome.notes
+
+
+def _judge_from(value: float, events: int) -> int:
+    """``--judge-from``: a stream index, or with a value below 1 that share of the events."""
+    if value < 0:
+        raise ValueError("--judge-from must be >= 0")
+    return int(value * events) if value < 1 else int(value)
 
 
 def load_embeddings(ds: Dataset, scorer: ScorerSettings, cache_dir: Path | None,

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from recstream.core.candidates import Candidate, generate
+from recstream.core import itemgraph
+from recstream.core.candidates import Candidate, generate, source_title
 from recstream.core.rank import blend
 from recstream.core.tfidf import Profile
 from recstream.eval.llm import DenseScores
@@ -39,6 +40,9 @@ class UserSignals:
     support: dict[str, int] = field(default_factory=dict)  # item -> neighbours who have it
     content: dict[str, float] = field(default_factory=dict)  # item -> cosine
     llm: Mapping[str, float] = field(default_factory=dict)  # item -> clip(cos, 0); {}: none
+    cooc: dict[str, float] = field(default_factory=dict)  # item -> co-occurrence score
+    seq: dict[str, float] = field(default_factory=dict)  # item -> sequence score
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # item -> from titles
 
 
 def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettings,
@@ -54,27 +58,44 @@ def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettin
         out.cf[form] = {c.item_id: c.cf for c in cands if c.cf}
         out.content = {c.item_id: c.content for c in cands if c.content}
         out.support = {c.item_id: c.users for c in cands if c.users}
+    out.cooc, out.seq, out.sources = graph_signals(profile, view, cfg)
     return out
+
+
+def graph_signals(profile: Profile, view: Any, cfg: RecommendSettings
+                  ) -> tuple[dict[str, float], dict[str, float], dict[str, tuple[str, str]]]:
+    """The item graph's co-occurrence and sequence scores of the user's candidates and each
+    one's source titles, as the candidate stage reads them on every event (not reused
+    between searches: they follow the user's latest items)."""
+    graph = itemgraph.scores(view.index_entry, profile.items, itemgraph.GraphConfig.of(cfg))
+    cat = view.catalogue.items
+    sources = {i: (source_title(cat, graph.cooc_from.get(i)),
+                   source_title(cat, graph.seq_from.get(i)))
+               for i in graph.cooc.keys() | graph.seq.keys()}
+    return dict(graph.cooc), dict(graph.seq), sources
 
 
 def blend_weights(cfg: RecommendSettings) -> dict[str, float]:
     return {"cf": cfg.weight_cf, "content": cfg.weight_content, "trending": cfg.weight_trending,
-            "llm": cfg.weight_llm}
+            "llm": cfg.weight_llm, "cooc": cfg.weight_cooc, "seq": cfg.weight_seq}
 
 
 def candidates(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
                catalogue: Any, cfg: RecommendSettings) -> list[Candidate]:
     """The candidate set the rank stage gets for a variant: the production per-source quotas
-    over CF (the variant's form), content and trending, each with all its signals."""
+    over CF (the variant's form), content, co-occurrence, sequence and trending, each with
+    all its signals."""
     cf_scores = sig.cf[cfg.cf_form]
     pool: set[str] = set()
-    for signal in (cf_scores, sig.content, trending):
+    for signal in (cf_scores, sig.content, sig.cooc, sig.seq, trending):
         fresh = ((i, v) for i, v in signal.items() if i not in seen and i in catalogue)
         pool.update(i for i, _ in heapq.nlargest(cfg.per_source, fresh,
                                                  key=lambda kv: (kv[1], kv[0])))
     return [Candidate(i, cf_scores.get(i, 0.0), sig.content.get(i, 0.0),
                       trending.get(i, 0.0), sig.support.get(i, 0),
-                      llm=sig.llm.get(i, 0.0)) for i in sorted(pool)]
+                      llm=sig.llm.get(i, 0.0), cooc=sig.cooc.get(i, 0.0),
+                      seq=sig.seq.get(i, 0.0), cooc_from=sig.sources.get(i, ("", ""))[0],
+                      seq_from=sig.sources.get(i, ("", ""))[1]) for i in sorted(pool)]
 
 
 def top_k(sig: UserSignals, trending: Mapping[str, float], seen: Mapping[str, float],
@@ -122,7 +143,8 @@ def full_scores(space: ItemSpace, sig: UserSignals, popularity: np.ndarray,
     llm = sig.llm.values if isinstance(sig.llm, DenseScores) else space.dense(sig.llm)
     for name, arr in (("cf", space.dense(sig.cf[cfg.cf_form])),
                       ("content", space.dense(sig.content)), ("trending", popularity),
-                      ("llm", llm)):
+                      ("llm", llm), ("cooc", space.dense(sig.cooc)),
+                      ("seq", space.dense(sig.seq))):
         peak = arr[candidates].max(initial=0.0)
         if w[name] and peak > 0:
             score += w[name] * arr / peak

@@ -22,6 +22,7 @@ ALL_TIME_S = 1e15
 
 #: Settings a variant may override; anything else would need its own replay.
 BLEND_FIELDS = frozenset({"weight_cf", "weight_content", "weight_trending", "weight_llm",
+                          "weight_cooc", "weight_seq",
                           "cf_form", "trending_half_life_s", "mmr_lambda"})
 
 #: Variants that exist only with the LLM signal (unavailable without it).
@@ -40,7 +41,7 @@ class Variant:
 
 def _only(**weights: float) -> dict[str, Any]:
     out: dict[str, Any] = {"weight_cf": 0.0, "weight_content": 0.0, "weight_trending": 0.0,
-                           "weight_llm": 0.0}
+                           "weight_llm": 0.0, "weight_cooc": 0.0, "weight_seq": 0.0}
     out.update(weights)
     return out
 
@@ -55,6 +56,10 @@ def catalogue(base: RecommendSettings) -> dict[str, Variant]:
         Variant("cf", "user-user CF, similarity-weighted",
                 {**_only(weight_cf=1.0), "cf_form": "weighted"}),
         Variant("content", "TF-IDF content match only", _only(weight_content=1.0)),
+        Variant("cooc", "item-to-item co-occurrence with the recent items only (itemgraph)",
+                _only(weight_cooc=1.0)),
+        Variant("seq", "sequence transitions from the last items only (itemgraph)",
+                _only(weight_seq=1.0)),
         Variant("hybrid", "CF + content at the production weights, no trending",
                 {**_only(weight_cf=base.weight_cf, weight_content=base.weight_content)}),
         Variant("hybrid_llm", "CF + content + LLM score at the production weights, no "
@@ -62,14 +67,20 @@ def catalogue(base: RecommendSettings) -> dict[str, Variant]:
                                      weight_content=base.weight_content,
                                      weight_llm=base.weight_llm)}),
         Variant("fixed", "the production weights pinned (as with learn.enabled false)", {}),
+        Variant("no_cooc", "ablation: the production weights pinned without co-occurrence",
+                {"weight_cooc": 0.0}),
+        Variant("no_seq", "ablation: the production weights pinned without the sequence "
+                "signal", {"weight_seq": 0.0}),
+        Variant("no_graph", "ablation: the production weights pinned without either item "
+                "graph signal (the earlier default)", {"weight_cooc": 0.0, "weight_seq": 0.0}),
         Variant("learned", "the production weights as the start of the online-learned blend, "
                 "updated from the replay's own impressions, with ε-greedy exploration", {}),
         Variant("default", "the production settings (CF + content + trending + LLM; learned "
                 "when learn.enabled)", {}),
     )}
 
-ORDER = ("popularity", "cf_seed", "cf", "content", "hybrid", "hybrid_llm", "fixed", "learned",
-         "default")
+ORDER = ("popularity", "cf_seed", "cf", "content", "cooc", "seq", "hybrid", "hybrid_llm",
+         "fixed", "no_cooc", "no_seq", "no_graph", "learned", "default")
 
 #: Variants that learn their blend online (prequential only); ``default`` joins them when
 #: ``learn.enabled`` is the production setting (:func:`learned_names`).

@@ -26,7 +26,7 @@ from recstream.core.learn import FEATURES
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 WINDOW_S, JOIN_S = 600.0, 300.0
-PRIOR = {"cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3}
+PRIOR = {"cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3, "cooc": 1.0, "seq": 0.5}
 ENV = {
     "RECSTREAM_TOPICS__PARTITIONS": "1",
     "RECSTREAM_LEARN__ENABLED": "true",

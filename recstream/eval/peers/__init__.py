@@ -1,7 +1,8 @@
 """Classic peers run on the identical split in the same run (optional extra ``peers``).
 
 ``rating_peers`` (Surprise SVD, SVD++, KNNBasic) serve ``split``; ``ranking_peers`` (implicit's
-ALS, BPR and item-kNN) serve ``loo`` and ``prequential``. A peer whose library is missing is
+ALS, BPR and item-kNN, and the streaming co-occurrence kNN ``cooc_knn``) serve ``loo`` and
+``prequential``. A peer whose library is missing is
 reported as unavailable with the reason instead of failing the run.
 """
 
@@ -24,10 +25,14 @@ def rating_peers() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
 
 
 def ranking_peers() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
-    """Factories of implicit models by report name, and the unavailable ones."""
+    """Factories of implicit models and the streaming co-occurrence kNN (no extra library)
+    by report name, and the unavailable ones."""
+    from recstream.eval.peers.cooc_knn import CoocKnnPeer
+
+    own: dict[str, Callable[[], Any]] = {"cooc_knn": CoocKnnPeer}
     try:
         from recstream.eval.peers.implicit_peers import FACTORIES
     except ImportError as e:
         reason = f"implicit is not installed ({e.name}); {INSTALL_HINT}"
-        return {}, dict.fromkeys(("implicit_als", "implicit_bpr", "implicit_itemknn"), reason)
-    return dict(FACTORIES), {}
+        return own, dict.fromkeys(("implicit_als", "implicit_bpr", "implicit_itemknn"), reason)
+    return {**FACTORIES, **own}, {}

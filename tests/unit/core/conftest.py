@@ -48,6 +48,7 @@ def rec_cfg(**overrides: object) -> RecommendSettings:
         sketch_terms=64, sketch_items=100, content_pool=2000, trending_size=100,
         trending_half_life_s=7 * 86400.0, weight_cf=0.5, weight_content=0.35,
         weight_trending=0.15, cf_form="weighted",
+        weight_cooc=0.0, weight_seq=0.0,  # the item graph's tests name their own weights
     )
     values.update(overrides)
     return RecommendSettings(**values)

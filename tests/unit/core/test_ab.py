@@ -58,7 +58,7 @@ def test_default_is_one_variant_with_the_recommend_weights(monkeypatch) -> None:
     assert [(v.name, v.share) for v in s.ab.variants] == [("default", 1.0)]
     assert ab.assign("anyone", s.ab.variants).name == "default"
     assert ab.weights(s.recommend, s.ab.variants[0]) == {
-        "cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3}
+        "cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3, "cooc": 1.0, "seq": 0.5}
 
 
 def test_variant_overrides_only_its_weights_and_parses_from_env(monkeypatch) -> None:
@@ -66,7 +66,7 @@ def test_variant_overrides_only_its_weights_and_parses_from_env(monkeypatch) -> 
                        '{"name": "trend", "share": 0.5, "weight_trending": 0.9}]')
     vs = Settings().ab.variants
     assert ab.weights(RecommendSettings(), vs[1]) == {
-        "cf": 0.5, "content": 0.35, "trending": 0.9, "llm": 0.3}
+        "cf": 0.5, "content": 0.35, "trending": 0.9, "llm": 0.3, "cooc": 1.0, "seq": 0.5}
 
 
 def test_two_proportion_z_by_hand() -> None:

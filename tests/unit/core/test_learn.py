@@ -13,7 +13,7 @@ from recstream.core.feedback import FeedbackJoin
 from recstream.core.rank import blend
 from recstream.settings import ABSettings, FeedbackSettings, LearnSettings, VariantSettings
 
-PRIOR = {"cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3}
+PRIOR = {"cf": 0.5, "content": 0.35, "trending": 0.15, "llm": 0.3, "cooc": 0.0, "seq": 0.0}
 
 
 def synthetic(n: int, seed: int, signal: str = "content") -> list[learn.Example]:
@@ -59,7 +59,8 @@ def test_a_signal_never_present_gets_no_weight() -> None:
                    + [({"cf": 1.0, "content": 0.2}, 1)] * 10)
     assert learner.coefficients()["llm"] == PRIOR["llm"]
     assert learner.learned()["llm"] == 0.0
-    assert learner.present == {"cf": 60, "content": 60, "trending": 50, "llm": 0}
+    assert learner.present == {"cf": 60, "content": 60, "trending": 50, "llm": 0,
+                               "cooc": 0, "seq": 0}
 
 
 def test_untrained_learner_blends_like_the_prior_and_negative_coefficients_clip() -> None:
@@ -68,7 +69,8 @@ def test_untrained_learner_blends_like_the_prior_and_negative_coefficients_clip(
                             PRIOR) == (PRIOR, 3)
     w, v = learn.weights_of({"coef": {"cf": 3.0, "content": -2.0, "trending": 1.0},
                              "version": 7}, PRIOR)
-    assert (w, v) == ({"cf": 0.75, "content": 0.0, "trending": 0.25, "llm": 0.0}, 7)
+    assert (w, v) == ({"cf": 0.75, "content": 0.0, "trending": 0.25, "llm": 0.0,
+                      "cooc": 0.0, "seq": 0.0}, 7)
 
 
 def test_state_round_trips_through_json_and_a_restarted_learner_resumes() -> None:
@@ -175,7 +177,7 @@ def test_a_single_signal_arm_is_served_when_configured_and_best() -> None:
         learner.update(imp)
     assert learner.served == "trending"
     assert learn.weights_of(learner.state(), PRIOR)[0] == {
-        "cf": 0.0, "content": 0.0, "trending": 1.0, "llm": 0.0}
+        "cf": 0.0, "content": 0.0, "trending": 1.0, "llm": 0.0, "cooc": 0.0, "seq": 0.0}
     off = learn.Learner(LearnSettings(guard=False), PRIOR)
     assert off.served == "learned" and off.arms == ["learned"]
     strict = learn.Learner(LearnSettings(guard_start="prior"), PRIOR)
@@ -253,8 +255,10 @@ def test_exploration_is_reproducible_per_trigger_and_off_at_epsilon_zero() -> No
 def test_blend_carries_the_scaled_features_the_learner_trains_on() -> None:
     out = blend([Candidate("a", cf=2.0, content=0.5), Candidate("b", cf=1.0, content=1.0)],
                 {"cf": 1.0}, 10, features=True)
-    assert out[0]["features"] == {"cf": 1.0, "content": 0.5, "trending": 0.0, "llm": 0.0}
-    assert out[1]["features"] == {"cf": 0.5, "content": 1.0, "trending": 0.0, "llm": 0.0}
+    assert out[0]["features"] == {"cf": 1.0, "content": 0.5, "trending": 0.0, "llm": 0.0,
+                                   "cooc": 0.0, "seq": 0.0}
+    assert out[1]["features"] == {"cf": 0.5, "content": 1.0, "trending": 0.0, "llm": 0.0,
+                                   "cooc": 0.0, "seq": 0.0}
     assert "features" not in blend([Candidate("a", cf=1.0)], {"cf": 1.0}, 10)[0]
 
 

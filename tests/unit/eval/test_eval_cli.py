@@ -36,8 +36,9 @@ def test_json_document_shape(dataset: str, protocol: str) -> None:
                          *(["learned"] * streaming), "seconds"]
     assert (doc["dataset"], doc["protocol"], doc["k"]) == (dataset, protocol, 3)
     assert isinstance(doc["seconds"], float)
-    assert list(doc["results"]) == ["popularity", "cf_seed", "cf", "content", "hybrid",
-                                    "hybrid_llm", "fixed", "learned", "default"]
+    assert list(doc["results"]) == ["popularity", "cf_seed", "cf", "content", "cooc", "seq",
+                                    "hybrid", "hybrid_llm", "fixed", "no_cooc", "no_seq",
+                                    "no_graph", "learned", "default"]
     assert set(doc["results"]["hybrid_llm"]) == {"unavailable"}
     skip = {"hybrid_llm"} | ({"learned"} if not streaming else set())
     if streaming:
@@ -95,8 +96,9 @@ def test_peers_and_variant_selection() -> None:
     doc = json.loads(proc.stdout)
     results = doc["results"]
     assert list(results) == ["cf", "default", "implicit_als", "implicit_bpr",
-                             "implicit_itemknn"]
+                             "implicit_itemknn", "cooc_knn"]
     assert set(doc["cold_start"]) <= set(results)
+    assert "hr" in results["cooc_knn"]  # needs no extra library
     # each peer is either measured or says why not (the optional extra may be missing)
     for name in ("implicit_als", "implicit_bpr", "implicit_itemknn"):
         assert "hr" in results[name] or "not installed" in results[name]["unavailable"]

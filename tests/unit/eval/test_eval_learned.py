@@ -35,6 +35,7 @@ def run(ds: Dataset, learn: LearnSettings) -> tuple[dict, dict]:  # type: ignore
     # a quarter of a wave) is what predicts the next event
     rc = s.recommend.model_copy(update={"weight_cf": 0.0, "weight_content": 0.95,
                                         "weight_trending": 0.05, "weight_llm": 0.0,
+                                        "weight_cooc": 0.0, "weight_seq": 0.0,
                                         "trending_half_life_s": WAVE_S / 4})
     runs, _ = variants.select(["fixed", "learned"], rc)
     job = Job(ds, s.profile, rc, runs, k=3, learn=learn,

@@ -105,7 +105,8 @@ def test_top_k_equals_the_rank_agents_path(small_world: Dataset) -> None:
             for c in cands:
                 c.llm = llm.get(c.item_id, 0.0)
             w = {"cf": cfg.weight_cf, "content": cfg.weight_content,
-                 "trending": cfg.weight_trending, "llm": cfg.weight_llm}
+                 "trending": cfg.weight_trending, "llm": cfg.weight_llm,
+                 "cooc": cfg.weight_cooc, "seq": cfg.weight_seq}
             want = [r["item_id"] for r in blend(cands, w, cfg.top_n, profile.items)]
             sig = user_signals(user, profile, replay.view, base)
             sig.llm = signal.scores(profile) or {}

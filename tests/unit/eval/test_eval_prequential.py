@@ -59,3 +59,20 @@ def test_each_event_is_predicted_from_the_state_before_it() -> None:
     out = prequential.run(Job(ds, s.profile, s.recommend, runs, k=1))
     assert out.results["popularity"]["events"] == 6  # each user's second event only
     assert out.results["popularity"]["hr"] == 5 / 6
+
+
+def test_judge_from_counts_only_the_tail(small_world: Dataset) -> None:
+    cut = 150
+    out = prequential.run(job(small_world, judge_from=cut, timeline=True))
+    seen = {x.user_id for x in small_world.interactions[:cut]}
+    tail = 0
+    for x in small_world.interactions[cut:]:
+        tail += x.user_id in seen
+        seen.add(x.user_id)
+    assert 0 < out.results["cf"]["events"] == tail
+    assert any("judged from event 150" in n for n in out.notes)
+    # every event is still ingested (and ranked for the learner): the tail's hits are the
+    # full run's last ones, for the learned default too
+    full = prequential.run(job(small_world, timeline=True))
+    for name in ("cf", "default"):
+        assert out.timelines[name] == full.timelines[name][-tail:]
