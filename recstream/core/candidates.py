@@ -182,18 +182,20 @@ class Sources:
     content: dict[str, float]
     ranked: tuple[list[str], list[str]] = ((), ())  # type: ignore[assignment]
     terms: dict[str, list[str]] = field(default_factory=dict)
+    rank: dict[str, int] = field(default_factory=dict)  # query term -> its position
 
     def __post_init__(self) -> None:
         # (score, item) pairs, largest first: best first, ties by the larger id
         self.ranked = tuple([i for _, i in sorted(((v, i) for i, v in signal.items()),
                                                   reverse=True)]
                             for signal in (self.cf, self.content))  # type: ignore[assignment]
+        self.rank = {t: r for r, (t, _) in enumerate(self.query)}
 
     def shared_terms(self, item_id: str, item_terms: Mapping[str, float]) -> list[str]:
         """The item's terms weighing most in the user's vector (at most three)."""
         got = self.terms.get(item_id)
         if got is None:
-            rank = {t: r for r, (t, _) in enumerate(self.query)}
+            rank = self.rank
             # the query is u's strongest terms in shared_terms' order: when it holds three
             # of the item's terms (or all of u), they are the item's strongest shared ones
             pos = sorted(rank[t] for t in item_terms if t in rank)
@@ -279,7 +281,7 @@ def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSet
                                      k))
     for signal in (graph.cooc, graph.seq):  # read per event: they follow the latest items
         # (score, item) tuples order as the key (score, item id): best first, ties by id
-        fresh = [(v, i) for i, v in signal.items() if i not in seen and i in catalogue]
+        fresh = ((v, i) for i, v in signal.items() if i not in seen and i in catalogue)
         pool.update(i for _, i in heapq.nlargest(k, fresh))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
         pool.update(itertools.islice((i for i in catalogue if i not in seen), k))
