@@ -210,7 +210,7 @@ def test_a_gap_below_the_log_start_moves_the_frontier_to_it() -> None:
     state = SimpleNamespace(_reread={tp: 120}, _frontier={tp: 120}, assignment=lambda: {tp},
                             earliest_offsets=earliest_offsets, seek=seek,
                             _rewind=lambda t, o: None, _heal_stalls=no_stalls,
-                            _check_idle=lambda: None, _commit_past_markers=no_stalls)
+                            _check_idle=lambda: None)
     asyncio.run(GuardedConsumer._heal(state))  # type: ignore[arg-type]
     assert seeks == [(tp, 500)] and state._frontier[tp] == 500
     state._reread, state._frontier = {tp: 700}, {tp: 700}  # above the log start: as it is
@@ -310,60 +310,3 @@ def test_a_transaction_commit_is_never_moved_back() -> None:
         assert consumer._new_offset(tp) is None and consumer._acked[tp] == []
     finally:
         GuardedConsumer.__mro__[1]._commit = faust_commit  # type: ignore[method-assign]
-
-
-def test_a_transactional_topic_is_left_to_faust() -> None:
-    from faust.types import TP
-
-    from streams.offsets import exempt
-
-    app = faust.App("guard-exempt", broker="kafka://localhost:9", autodiscover=False)
-    install(app)
-    app.topics._acking_topics.update({"events", "recommendations"})
-    exempt(app, "recommendations")
-    assert app.consumer._guarded(TP("events", 0))
-    assert not app.consumer._guarded(TP("recommendations", 0))
-
-
-def test_an_idle_transactional_partition_commits_past_its_last_marker() -> None:
-    # a transaction's commit marker takes the last offset and is never delivered: committing
-    # "last record + 1" left a lag of one per partition for good
-    import asyncio
-    import time
-
-    from faust.types import TP
-
-    from streams.offsets import MARKER_IDLE_S, exempt
-
-    app = faust.App("guard-markers", broker="kafka://localhost:9", autodiscover=False)
-    install(app)
-    exempt(app, "recommendations")
-    consumer = app.consumer
-    tp, events = TP("recommendations", 0), TP("events", 0)
-    consumer.assignment = lambda: {tp, events}  # type: ignore[method-assign]
-    consumer.highwater = lambda t: 11  # type: ignore[method-assign]
-    position = {tp: 11}
-
-    async def pos(t: Any) -> int:
-        return position[t]
-
-    committed: list[dict[Any, int]] = []
-
-    async def commit(offsets: dict[Any, int]) -> bool:
-        committed.append(dict(offsets))
-        return True
-
-    consumer.position = pos  # type: ignore[method-assign]
-    consumer._commit = commit  # type: ignore[method-assign]
-    consumer._committed_offset[tp] = 10  # records up to 9 processed; 10 is the marker
-    asyncio.run(consumer._commit_past_markers())
-    assert not committed  # a record may still be on its way: wait for quiet first
-    consumer._seen[tp] = time.monotonic() - MARKER_IDLE_S - 1
-    position[tp] = 10  # fetched only up to the marker: not yet
-    asyncio.run(consumer._commit_past_markers())
-    assert not committed
-    position[tp] = 11
-    asyncio.run(consumer._commit_past_markers())
-    assert committed == [{tp: 11}] and consumer._committed_offset[tp] == 11
-    asyncio.run(consumer._commit_past_markers())
-    assert len(committed) == 1  # at the end now
