@@ -51,6 +51,7 @@ def test_mmr_variant_and_diversity_metrics_live(cluster, producer, reader, ml_sa
     w.env_extra = {
         "RECSTREAM_TOPICS__PARTITIONS": "1",
         "RECSTREAM_AB__VARIANTS": json.dumps([v.model_dump() for v in VARIANTS]),
+        "RECSTREAM_FEEDBACK__ILD_EVERY": "1",  # every list's ILD, to check each one
     }
     w.start().wait_healthy()
     recs, metrics = reader("recommendations"), reader("metrics")
