@@ -5,6 +5,7 @@ agents/index.py)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from faust.streams import current_event
@@ -62,34 +63,32 @@ class WriteBack:
         self.dirty[key] = _DELETED
         self.scope[key] = current_event()
 
-    def flush(self) -> None:
+    def _drain(self) -> Iterator[tuple[str, Any]]:
+        """Each dirty key with its value (None: deleted), scoped to the key's partition and
+        its decoded copy updated, then the batch's changes cleared."""
         for key, value in self.dirty.items():
             scope_to(self.scope[key])  # the write goes to the key's partition
             if value is _DELETED:
-                self.table.pop(key, None)
                 self.decoded.pop(key, None)
+                yield key, None
             else:
-                self.table[key] = value
                 self._remember(key, value)
+                yield key, value
         self.dirty.clear()
         self.scope.clear()
+
+    def flush(self) -> None:
+        for key, value in self._drain():
+            if value is None:
+                self.table.pop(key, None)
+            else:
+                self.table[key] = value
 
     async def flush_through(self) -> list[Any]:
         """:meth:`flush` with each record sent straight to the producer
         (:func:`streams.app.write_through`); returns the sends' futures, for the caller to
         await before its input offsets are committed."""
-        sent = []
-        for key, value in self.dirty.items():
-            scope_to(self.scope[key])  # the write goes to the key's partition
-            deleted = value is _DELETED
-            sent.append(await write_through(self.table, key, None if deleted else value))
-            if deleted:
-                self.decoded.pop(key, None)
-            else:
-                self._remember(key, value)
-        self.dirty.clear()
-        self.scope.clear()
-        return sent
+        return [await write_through(self.table, key, value) for key, value in self._drain()]
 
     def forget_decoded(self) -> None:
         """Drop every decoded copy (the table was changed behind this view)."""
