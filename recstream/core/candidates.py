@@ -183,6 +183,8 @@ class Sources:
     ranked: tuple[list[str], list[str]] = ((), ())  # type: ignore[assignment]
     terms: dict[str, list[str]] = field(default_factory=dict)
     rank: dict[str, int] = field(default_factory=dict)  # query term -> its position
+    #: the item graph's co-occurrence read at the search, extended per event
+    graph: itemgraph.CoocBase | None = None
 
     def __post_init__(self) -> None:
         # (score, item) pairs, largest first: best first, ties by the larger id
@@ -268,10 +270,13 @@ def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSet
     """The event's candidate set from the user's sources: the best ``per_source`` unseen
     items of CF, content, trending, co-occurrence and sequence each. CF and content come
     from the last search, each walked best first, so their cost is ``per_source`` plus the
-    items the user has seen, whatever a source's size; the item graph is read per event,
-    since the sequence signal follows the user's latest item (cost bounded by the graph
-    settings: ``graph_window`` recent items times the neighbours kept per item)."""
-    graph = itemgraph.scores(view.index_entry, profile.items, itemgraph.GraphConfig.of(cfg))
+    items the user has seen, whatever a source's size. The item graph follows the user's
+    latest items: co-occurrence is read in full at the search and extended per event by
+    the items added since (itemgraph.extend), the sequence signal read from the last
+    ``seq_window`` items (cost bounded by the graph settings: those items times the
+    neighbours kept per item)."""
+    cooc, graph, src.graph = itemgraph.read(view.index_entry, profile.items,
+                                            itemgraph.GraphConfig.of(cfg), src.graph)
     trending, trending_ranked = cache.trending(cfg.trending_half_life_s, cfg.trending_size)
     seen, catalogue = profile.items, view.catalogue.items
     pool: set[str] = set()
@@ -279,10 +284,12 @@ def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSet
     for ranked in (*src.ranked, (i for _, i in trending_ranked)):  # a quota per source
         pool.update(itertools.islice((i for i in ranked if i not in seen and i in catalogue),
                                      k))
-    for signal in (graph.cooc, graph.seq):  # read per event: they follow the latest items
-        # (score, item) tuples order as the key (score, item id): best first, ties by id
-        fresh = ((v, i) for i, v in signal.items() if i not in seen and i in catalogue)
-        pool.update(i for _, i in heapq.nlargest(k, fresh))
+    # the graph follows the latest items: co-occurrence extended from the search by the
+    # items added since, the sequence read from the last few
+    pool.update(cooc.top(k, lambda i: i not in seen and i in catalogue))
+    # (score, item) tuples order as the key (score, item id): best first, ties by id
+    fresh = ((v, i) for i, v in graph.seq.items() if i not in seen and i in catalogue)
+    pool.update(i for _, i in heapq.nlargest(k, fresh))
     if not pool:  # an empty system (first user, no popularity yet): show the catalogue
         pool.update(itertools.islice((i for i in catalogue if i not in seen), k))
     content, cf_scores, support = src.content, src.cf, src.support
@@ -292,8 +299,8 @@ def assemble(src: Sources, profile: Profile, view: GlobalView, cfg: RecommendSet
         terms = src.shared_terms(item_id, catalogue[item_id].terms) if match > 0 else []
         out.append(Candidate(item_id, cf_scores.get(item_id, 0.0), match,
                              trending.get(item_id, 0.0), support.get(item_id, 0), terms,
-                             cooc=graph.cooc.get(item_id, 0.0), seq=graph.seq.get(item_id, 0.0),
-                             cooc_from=source_title(catalogue, graph.cooc_from.get(item_id)),
+                             cooc=cooc.get(item_id), seq=graph.seq.get(item_id, 0.0),
+                             cooc_from=source_title(catalogue, cooc.source_of(item_id)),
                              seq_from=source_title(catalogue, graph.seq_from.get(item_id))))
     return CandidateSet(out, src.neighbours)
 

@@ -37,6 +37,9 @@ from dataclasses import dataclass
 from typing import Any
 
 GRAPH_PREFIX = "\x00graph:"
+#: items kept beyond those asked for in a base's best list (CoocBase.best_passing): the pick
+#: filters out what the user sees, about one item per event between searches
+TOP_MARGIN = 8
 
 Delta = dict[str, Any]
 Getter = Callable[[str], Mapping[str, Any] | None]
@@ -126,18 +129,145 @@ def scores(get: Getter, items: Mapping[str, Any], cfg: GraphConfig) -> GraphScor
     """cooc(u, i) and seq(u, i) (module docstring) of every neighbour of the user's recent
     items (``items``: the profile's item map; seen items are scored too, callers filter).
     ``get(key)`` reads an entry of the view."""
+    return _read(get, items, cfg, {})
+
+
+@dataclass(slots=True)
+class CoocBase:
+    """A user's co-occurrence scores as read in full at their last search, for
+    :func:`extend` to bring up to date per event by reading only the items added since."""
+
+    scores: dict[str, float]
+    best: dict[str, float]  # each item's largest term
+    source: dict[str, str]  # the recent item of that term
+    latest: str | None  # the user's most recent item at the read
+    #: the best items passing the pick's filter when last asked, best first (ties: larger
+    #: id), a few more than asked for; ``complete``: every item passing it then is there
+    top: list[str] | None = None
+    complete: bool = False
+
+    def best_passing(self, k: int, ok: Callable[[str], bool]) -> list[str]:
+        """The ``k`` best items passing ``ok``. The filter (unseen, in the catalogue) only
+        narrows as the user sees more, so the list kept from the last call serves until
+        fewer than ``k`` of it pass; only then are all scores scanned again."""
+        if self.top is not None:
+            kept = [i for i in self.top if ok(i)]
+            if len(kept) >= k or self.complete:
+                self.top = kept
+                return kept[:k]
+        want = k + TOP_MARGIN
+        fresh = heapq.nlargest(want, ((v, i) for i, v in self.scores.items() if ok(i)))
+        self.top, self.complete = [i for _, i in fresh], len(fresh) < want
+        return self.top[:k]
+
+
+@dataclass(slots=True)
+class Cooc:
+    """cooc(u, i) between searches (:func:`extend`): the base read at the search, its
+    weights decayed by ``scale`` = d^k for the k items added since, plus the terms of those
+    k items at positions 0..k-1, read now."""
+
+    base: CoocBase
+    scale: float
+    new: dict[str, float]
+    best: dict[str, float]
+    source: dict[str, str]
+
+    def get(self, item: str, default: float = 0.0) -> float:
+        b, n = self.base.scores.get(item), self.new.get(item)
+        if b is None and n is None:
+            return default
+        return self.scale * (b or 0.0) + (n or 0.0)
+
+    def source_of(self, item: str) -> str | None:
+        """The recent item of ``item``'s largest term."""
+        b = self.scale * self.base.best.get(item, 0.0)
+        n = self.best.get(item, 0.0)
+        if n > b:
+            return self.source[item]
+        return self.base.source.get(item) if b > 0.0 else None
+
+    def top(self, k: int, ok: Callable[[str], bool]) -> list[str]:
+        """The ``k`` best items passing ``ok``, ties by the larger id: scaling keeps the
+        base's order, so only its first ``k`` passing items can compete with the new."""
+        pool = set(self.base.best_passing(k, ok))
+        pool.update(i for i in self.new if ok(i))
+        return [i for _, i in heapq.nlargest(k, ((self.get(i), i) for i in pool))]
+
+    def as_dict(self) -> dict[str, float]:
+        return {i: self.get(i) for i in self.base.scores.keys() | self.new.keys()}
+
+
+def base_read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig) -> CoocBase:
+    """The full co-occurrence read of a search (:func:`scores`), kept for :func:`extend`."""
+    best: dict[str, float] = {}
+    g = _read(get, items, cfg, best, cooc=True, seq=False)
+    return CoocBase(g.cooc, best, g.cooc_from, next(reversed(items), None))
+
+
+def extend(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, base: CoocBase
+           ) -> tuple[Cooc, GraphScores] | None:
+    """The co-occurrence scores now from ``base`` (read at the user's last search) and the
+    sequence scores, read in full (``seq_window`` items); None when the items added since
+    the search cannot be told (more than ``window`` of them): read afresh then.
+
+    Between searches the base's recent items keep their weight relative to each other and
+    are decayed by d per item added, which is what a full read gives but for two things: an
+    item pushed past ``window`` still counts (by at most d^window of its term) until the
+    next search, and the base's counts are those of the search."""
+    added: list[str] = []
+    for j in reversed(items):
+        if j == base.latest:
+            break
+        added.append(j)
+        if len(added) > cfg.window:
+            return None
+    else:
+        if base.latest is not None:
+            return None
+    pops: dict[str, float] = {}
+    new: dict[str, float] = {}
+    best: dict[str, float] = {}
+    source: dict[str, str] = {}
+    for p, j in enumerate(added):
+        e = get(GRAPH_PREFIX + j)
+        if e and e.get("n"):
+            _accumulate(get, pops, e.get("co") or {}, cfg.decay ** p, float(e["n"]), j, new,
+                        best, source)
+    seq = _read(get, items, cfg, {}, cooc=False, seq=True)
+    return Cooc(base, cfg.decay ** len(added), new, best, source), seq
+
+
+def read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, base: CoocBase | None = None
+         ) -> tuple[Cooc, GraphScores, CoocBase]:
+    """(co-occurrence scores, sequence scores, the base they came from): extended from
+    ``base`` (:func:`extend`) when it can be, else from a full read, which is returned as
+    the base for the next events."""
+    if base is not None:
+        got = extend(get, items, cfg, base)
+        if got is not None:
+            return got[0], got[1], base
+    base = base_read(get, items, cfg)
+    got = extend(get, items, cfg, base)
+    assert got is not None  # nothing was added since a read of these items
+    return got[0], got[1], base
+
+
+def _read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, best_c: dict[str, float],
+          cooc: bool = True, seq: bool = True) -> GraphScores:
     out = GraphScores({}, {}, {}, {})
-    pops: dict[str, float] = {}  # n_i of the neighbours met, read once per call
-    best_c: dict[str, float] = {}
+    pops: dict[str, float] = {}
     best_s: dict[str, float] = {}
-    for p, j in enumerate(recent(items, cfg.window)):
+    window = cfg.window if cooc else min(cfg.window, cfg.seq_window)
+    for p, j in enumerate(recent(items, window)):
         e = get(GRAPH_PREFIX + j)
         if not e or not e.get("n"):
             continue
         nj = float(e["n"])
-        _accumulate(get, pops, e.get("co") or {}, cfg.decay ** p, nj, j, out.cooc, best_c,
-                    out.cooc_from)
-        if p < cfg.seq_window:
+        if cooc:
+            _accumulate(get, pops, e.get("co") or {}, cfg.decay ** p, nj, j, out.cooc, best_c,
+                        out.cooc_from)
+        if seq and p < cfg.seq_window:
             _accumulate(get, pops, e.get("nx") or {}, cfg.seq_decay ** p, nj, j, out.seq,
                         best_s, out.seq_from)
     return out

@@ -206,7 +206,7 @@ def _evaluate(job: Job, replay: Replay, x: Interaction, forms: list[str],
     # fresher than a worker's)
     sig = ctx.sources.get(x.user_id, profile, lambda: user_signals(
         x.user_id, profile, replay.view, job.recommend, forms=forms), now=x.ts)
-    sig.cooc, sig.seq, sig.sources = graph_signals(profile, replay.view, job.recommend)
+    sig.cooc, sig.seq, sig.sources = graph_signals(profile, replay.view, job.recommend, sig)
     if ctx.llm is not None:
         sig.llm = ctx.llm.scores(profile) or {}
     trending = {h: replay.trending(h) for h in half_lives}

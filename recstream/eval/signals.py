@@ -43,6 +43,7 @@ class UserSignals:
     cooc: dict[str, float] = field(default_factory=dict)  # item -> co-occurrence score
     seq: dict[str, float] = field(default_factory=dict)  # item -> sequence score
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # item -> from titles
+    graph: itemgraph.CoocBase | None = None  # the co-occurrence read at the search
 
 
 def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettings,
@@ -58,21 +59,23 @@ def user_signals(user_id: str, profile: Profile, view: Any, cfg: RecommendSettin
         out.cf[form] = {c.item_id: c.cf for c in cands if c.cf}
         out.content = {c.item_id: c.content for c in cands if c.content}
         out.support = {c.item_id: c.users for c in cands if c.users}
-    out.cooc, out.seq, out.sources = graph_signals(profile, view, cfg)
+    out.cooc, out.seq, out.sources = graph_signals(profile, view, cfg, out)
     return out
 
 
-def graph_signals(profile: Profile, view: Any, cfg: RecommendSettings
+def graph_signals(profile: Profile, view: Any, cfg: RecommendSettings, sig: UserSignals
                   ) -> tuple[dict[str, float], dict[str, float], dict[str, tuple[str, str]]]:
     """The item graph's co-occurrence and sequence scores of the user's candidates and each
-    one's source titles, as the candidate stage reads them on every event (not reused
-    between searches: they follow the user's latest items)."""
-    graph = itemgraph.scores(view.index_entry, profile.items, itemgraph.GraphConfig.of(cfg))
+    one's source titles, as the candidate stage reads them on every event: co-occurrence
+    extended from ``sig``'s read at the search (``sig.graph``, set on the first call) by
+    the items added since, the sequence read afresh."""
+    cooc, seq, sig.graph = itemgraph.read(view.index_entry, profile.items,
+                                          itemgraph.GraphConfig.of(cfg), sig.graph)
+    scores = cooc.as_dict()
     cat = view.catalogue.items
-    sources = {i: (source_title(cat, graph.cooc_from.get(i)),
-                   source_title(cat, graph.seq_from.get(i)))
-               for i in graph.cooc.keys() | graph.seq.keys()}
-    return dict(graph.cooc), dict(graph.seq), sources
+    sources = {i: (source_title(cat, cooc.source_of(i)), source_title(cat, seq.seq_from.get(i)))
+               for i in scores.keys() | seq.seq.keys()}
+    return scores, dict(seq.seq), sources
 
 
 def blend_weights(cfg: RecommendSettings) -> dict[str, float]:

@@ -113,3 +113,58 @@ def test_per_event_work_is_bounded_by_the_window():
         == 2 * cfg.window + cfg.seq_window
     # the window is the user's latest items
     assert set(deltas[0][1]["co"]) == {f"i{n}" for n in range(4980, 5000)}
+
+
+def _random_graph(seed: int = 3, users: int = 40, items: int = 30, events: int = 600):
+    rng = random.Random(seed)
+    stream = [(f"u{rng.randrange(users)}", f"i{int(rng.paretovariate(1.2)) % items}",
+               float(t)) for t in range(events)]
+    return itemgraph.replay(stream, CFG)
+
+
+def test_extend_equals_a_full_read_while_the_window_holds():
+    """Between searches, co-occurrence extended from the search's read by the items added
+    since is the full read of the same entries (the window still holds every item)."""
+    e = _random_graph()
+    items = {f"i{k}": 1.0 for k in (3, 1, 7, 2)}
+    cooc, _, base = itemgraph.read(e.get, items, CFG)  # the search's read
+    for k in (5, 0, 9, 4):  # four events later, one a repeat (i4 new, i0, i9 new)
+        items.setdefault(f"i{k}", 1.0)
+    cooc, seq, again = itemgraph.read(e.get, items, CFG, base)
+    assert again is base  # extended, not read afresh
+    full = itemgraph.scores(e.get, items, CFG)
+    got = cooc.as_dict()
+    assert got.keys() == full.cooc.keys()
+    for i, v in full.cooc.items():
+        assert got[i] == pytest.approx(v, rel=1e-12)
+        assert cooc.source_of(i) == full.cooc_from.get(i)
+    assert seq.seq == pytest.approx(full.seq) and seq.seq_from == full.seq_from
+    ok = {i for i in full.cooc if i not in items}.__contains__
+    want = [i for _, i in sorted(((v, i) for i, v in full.cooc.items() if ok(i)),
+                                 reverse=True)[:5]]
+    assert cooc.top(5, ok) == want
+    # the user sees two of them: the next pick narrows the kept list, scanning nothing new
+    seen = set(items) | set(want[:2])
+    later = [i for _, i in sorted(((v, i) for i, v in full.cooc.items() if i not in seen),
+                                  reverse=True)[:5]]
+    assert cooc.top(5, lambda i: i not in seen) == later
+
+
+def test_extend_keeps_an_item_pushed_past_the_window_until_the_next_search():
+    """The one difference from a full read, bounded: an item pushed out of ``window``
+    still counts with its decayed weight (d^window of its term) until a search reads again."""
+    cfg = GraphConfig(window=3, decay=0.5, seq_window=2, seq_decay=0.5, neighbours=100)
+    e = _random_graph()
+    items = {"i1": 1.0, "i2": 1.0}
+    _, _, base = itemgraph.read(e.get, items, cfg)
+    items.update({"i3": 1.0, "i4": 1.0})  # i1 is now at position 3: outside the window
+    cooc, _, _ = itemgraph.read(e.get, items, cfg, base)
+    full = itemgraph.scores(e.get, items, cfg).cooc
+    a = e[GRAPH_PREFIX + "i1"]
+    for i, c in a["co"].items():
+        term = 0.5 ** 3 * c / math.sqrt(e[GRAPH_PREFIX + i]["n"] * a["n"])
+        assert cooc.get(i) - full.get(i, 0.0) == pytest.approx(term, abs=1e-12)
+    # more items added than the window holds: read afresh (a new base)
+    items.update({f"i{k}": 1.0 for k in range(5, 10)})
+    _, _, fresh = itemgraph.read(e.get, items, cfg, base)
+    assert fresh is not base and fresh.latest == "i9"
