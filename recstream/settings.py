@@ -345,10 +345,16 @@ class RatingSettings(BaseModel):
                       "Env RECSTREAM_RATING__LR.")
     reg: float = Field(0.1, ge=0, description="L2 penalty of the factors. "
                        "Env RECSTREAM_RATING__REG.")
-    lr_bias: float = Field(0.01, gt=0, description="SGD step of the biases. "
+    lr_bias: float = Field(0.005, gt=0, description="SGD step of the biases (the least "
+                           "step, with bias_shrink). "
                            "Env RECSTREAM_RATING__LR_BIAS.")
     reg_bias: float = Field(0.02, ge=0, description="L2 penalty of the biases. "
                             "Env RECSTREAM_RATING__REG_BIAS.")
+    bias_shrink: float = Field(60.0, ge=0, description="A key's bias step is at least "
+                               "1 / (its ratings + bias_shrink): a key with few ratings "
+                               "moves like a running mean shrunk towards 0, one with many "
+                               "at lr_bias (0: lr_bias for every key). "
+                               "Env RECSTREAM_RATING__BIAS_SHRINK.")
     init_std: float = Field(0.1, ge=0, description="Standard deviation of a new key's "
                             "factors. Env RECSTREAM_RATING__INIT_STD.")
     buffer: int = Field(50000, ge=0, description="Recent ratings kept for replay (memory "

@@ -5,8 +5,12 @@ running mean of every rating seen. Each rating (u, i, r) arriving on the stream 
 SGD step on its own squared error (Funk / Koren, as Surprise's SVD and river.reco's
 biased MF), with e = r − r̂ computed before the step::
 
-    b_u += lr_bias · (e − reg_bias · b_u)      b_i += lr_bias · (e − reg_bias · b_i)
+    b_u += η_u · (e − reg_bias · b_u)          b_i += η_i · (e − reg_bias · b_i)
     p_u += lr · (e · q_i − reg · p_u)          q_i += lr · (e · p_u − reg · q_i)
+
+with a key's bias step η = max(lr_bias, 1 / (n + bias_shrink)) at its n-th rating: a key
+with few ratings learns its bias like a running mean shrunk towards 0, one with many at the
+slow step (a fixed step had to choose between users with few ratings and users with many).
 
 (q_i's step uses p_u from before its own step.) One pass of plain SGD is far from a trained
 factor model, so the rating then enters a bounded replay buffer of ``buffer`` rows (policy
@@ -103,8 +107,8 @@ class RatingModel:
         V.total[i] += r
         pu, qi = U.vec[u], V.vec[i]
         e = r - (self.mean + U.bias[u] + V.bias[i] + float(pu @ qi))
-        U.bias[u] += cfg.lr_bias * (e - cfg.reg_bias * U.bias[u])
-        V.bias[i] += cfg.lr_bias * (e - cfg.reg_bias * V.bias[i])
+        U.bias[u] += self._bias_step(U.seen[u]) * (e - cfg.reg_bias * U.bias[u])
+        V.bias[i] += self._bias_step(V.seen[i]) * (e - cfg.reg_bias * V.bias[i])
         old = pu.copy()
         pu += cfg.lr * (e * qi - cfg.reg * pu)
         qi += cfg.lr * (e * old - cfg.reg * qi)
@@ -137,10 +141,18 @@ class RatingModel:
         us, its, rs = self.buf_u[picks], self.buf_i[picks], self.buf_r[picks]
         P, Q = U.vec[us], V.vec[its]
         e = rs - (self.mean + U.bias[us] + V.bias[its] + np.einsum("ij,ij->i", P, Q))
-        np.add.at(U.bias, us, cfg.lr_bias * (e - cfg.reg_bias * U.bias[us]))
-        np.add.at(V.bias, its, cfg.lr_bias * (e - cfg.reg_bias * V.bias[its]))
+        np.add.at(U.bias, us, self._bias_step(U.seen[us]) * (e - cfg.reg_bias * U.bias[us]))
+        np.add.at(V.bias, its, self._bias_step(V.seen[its]) * (e - cfg.reg_bias * V.bias[its]))
         np.add.at(U.vec, us, cfg.lr * (e[:, None] * Q - cfg.reg * P))
         np.add.at(V.vec, its, cfg.lr * (e[:, None] * P - cfg.reg * Q))
+
+    def _bias_step(self, seen: np.ndarray | float) -> np.ndarray | float:
+        """The bias step of a key with ``seen`` ratings: lr_bias, or with ``bias_shrink``
+        s > 0 at least 1 / (seen + s)."""
+        cfg = self.cfg
+        if not cfg.bias_shrink:
+            return cfg.lr_bias
+        return np.maximum(cfg.lr_bias, 1.0 / (seen + cfg.bias_shrink))
 
     def _features(self, user: str, item: str) -> np.ndarray:
         """The stack's inputs, centred on μ: 1, the factor model, the user's and the item's

@@ -41,6 +41,26 @@ def test_two_sgd_steps_by_hand() -> None:
     assert m.predict("a", "x") == 4.0
 
 
+def test_a_key_with_few_ratings_takes_a_running_mean_step() -> None:
+    """With bias_shrink s, a key's bias step is max(lr_bias, 1 / (n + s)) for its n-th
+    rating: the hand-worked steps above with 0.2 = 1 / (1 + 4), then 1 / (2 + 4)."""
+    m = RatingModel(HAND.model_copy(update={"lr_bias": 0.001, "bias_shrink": 4.0}))
+    m.users.vec[m.users.row("a")] = [0.1, 0.2]
+    m.items.vec[m.items.row("x")] = [0.3, -0.1]
+    m.update("a", "x", 4.0, 1.0)
+    assert m.user_state("a")[0] == pytest.approx(-0.002)  # type: ignore[index]
+    assert m.item_state("x")[0] == pytest.approx(-0.002)  # type: ignore[index]
+    m.update("a", "y", 2.0, 2.0)  # a's second rating (1/6), y's first (1/5)
+    assert m.user_state("a")[0] == pytest.approx(  # type: ignore[index]
+        -0.002 + (-0.998 + 0.5 * 0.002) / 6)
+    assert m.item_state("y")[0] == pytest.approx(-0.998 / 5)  # type: ignore[index]
+    many = RatingModel(HAND.model_copy(update={"lr_bias": 0.001, "bias_shrink": 4.0}))
+    many.users.seen[many.users.row("b")] = 10_000  # a key with many ratings: lr_bias
+    many.update("b", "x", 4.0, 1.0)
+    many.update("b", "z", 2.0, 2.0)
+    assert many.user_state("b")[0] == pytest.approx(0.001 * -1.0)  # type: ignore[index]
+
+
 def _step(p: dict, r: float, mean: float, cfg: RatingSettings) -> None:
     """One per-sample SGD step, written out plainly."""
     e = r - (mean + p["bu"] + p["bi"] + sum(a * b for a, b in zip(p["pu"], p["qi"],
@@ -167,7 +187,8 @@ def test_stack_learns_to_trust_the_user_mean() -> None:
     level = {f"u{u}": float(rng.choice([1.5, 4.5])) for u in range(60)}
     rows = [(u, f"i{int(rng.integers(500))}", level[u] + rng.normal(0, 0.3), float(t))
             for t, u in enumerate(rng.choice(sorted(level), 6000))]
-    cfg = RatingSettings(factors=0, lr_bias=0.001, buffer=0, replay=0)  # a sluggish model
+    cfg = RatingSettings(factors=0, lr_bias=0.001, bias_shrink=0, buffer=0,
+                         replay=0)  # a sluggish model
     plain, stacked = RatingModel(cfg), RatingModel(cfg.model_copy(update={"stack": True}))
     for u, i, r, ts in rows[:5000]:
         plain.update(u, i, r, ts)
