@@ -198,13 +198,6 @@ class Cooc:
         return {i: self.get(i) for i in self.base.scores.keys() | self.new.keys()}
 
 
-def base_read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig) -> CoocBase:
-    """The full co-occurrence read of a search (:func:`scores`), kept for :func:`extend`."""
-    best: dict[str, float] = {}
-    g = _read(get, items, cfg, best, cooc=True, seq=False)
-    return CoocBase(g.cooc, best, g.cooc_from, next(reversed(items), None))
-
-
 def extend(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, base: CoocBase
            ) -> tuple[Cooc, GraphScores] | None:
     """The co-occurrence scores now from ``base`` (read at the user's last search) and the
@@ -234,27 +227,30 @@ def extend(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, base: CoocBa
         if e and e.get("n"):
             _accumulate(get, pops, e.get("co") or {}, cfg.decay ** p, float(e["n"]), j, new,
                         best, source)
-    seq = _read(get, items, cfg, {}, cooc=False, seq=True)
+    seq = _read(get, items, cfg, {}, cooc=False)
     return Cooc(base, cfg.decay ** len(added), new, best, source), seq
 
 
 def read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, base: CoocBase | None = None
          ) -> tuple[Cooc, GraphScores, CoocBase]:
     """(co-occurrence scores, sequence scores, the base they came from): extended from
-    ``base`` (:func:`extend`) when it can be, else from a full read, which is returned as
-    the base for the next events."""
+    ``base`` (:func:`extend`) when it can be, else from a full read (both signals in one
+    pass), whose co-occurrence is returned as the base for the next events."""
     if base is not None:
         got = extend(get, items, cfg, base)
         if got is not None:
             return got[0], got[1], base
-    base = base_read(get, items, cfg)
-    got = extend(get, items, cfg, base)
-    assert got is not None  # nothing was added since a read of these items
-    return got[0], got[1], base
+    best: dict[str, float] = {}
+    g = _read(get, items, cfg, best)
+    base = CoocBase(g.cooc, best, g.cooc_from, next(reversed(items), None))
+    return Cooc(base, 1.0, {}, {}, {}), g, base
 
 
 def _read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, best_c: dict[str, float],
-          cooc: bool = True, seq: bool = True) -> GraphScores:
+          cooc: bool = True) -> GraphScores:
+    """Both signals of the user's recent items (only the sequence with ``cooc`` False: then
+    only ``seq_window`` entries are read); ``best_c`` gets each co-occurrence item's largest
+    term."""
     out = GraphScores({}, {}, {}, {})
     pops: dict[str, float] = {}
     best_s: dict[str, float] = {}
@@ -267,7 +263,7 @@ def _read(get: Getter, items: Mapping[str, Any], cfg: GraphConfig, best_c: dict[
         if cooc:
             _accumulate(get, pops, e.get("co") or {}, cfg.decay ** p, nj, j, out.cooc, best_c,
                         out.cooc_from)
-        if seq and p < cfg.seq_window:
+        if p < cfg.seq_window:
             _accumulate(get, pops, e.get("nx") or {}, cfg.seq_decay ** p, nj, j, out.seq,
                         best_s, out.seq_from)
     return out
