@@ -31,8 +31,7 @@ UNKNOWN_ITEM_WAIT_S = 2.0  # how long an unknown item may take to reach this wor
 # A barrier that started this long after an event was produced saw every item appended before
 # it (the margin covers producer clock skew): later unknown items of such events skip the wait.
 BARRIER_MARGIN_S = 1.0
-# records without an event (dead letters, duplicates) between turns given to the other agents
-YIELD_EVERY = 8
+YIELD_EVERY = 8  # records cleaned between turns given to the other agents
 
 
 def dead_letter(bad: Invalid, msg: Any, raw: bytes | None, keep_bytes: int) -> dict[str, Any]:
@@ -103,17 +102,13 @@ def register(p: Pipeline) -> None:
         await p.replica.ready.wait()
         async for batch in batches(stream, w):
             forwarded: set[str] = set()
-            done, held = [], 0
-            for ev in batch:
-                done.append(await clean_one(ev, forwarded))
-                held += done[-1][1] is None  # a dead letter or a duplicate: no event
-                if held == YIELD_EVERY:
+            done = []
+            for i, ev in enumerate(batch):
+                if i % YIELD_EVERY == YIELD_EVERY - 1:
                     # let the stages downstream run (their broker replies are waiting): a
-                    # burst of bad input must not hold the loop for a whole batch. Good
-                    # events feed those stages and are not interrupted: a turn given per
-                    # few events made the user stage take smaller batches (BENCHMARKS.md)
-                    held = 0
+                    # burst of bad input must not hold the loop for a whole batch
                     await asyncio.sleep(0)
+                done.append(await clean_one(ev, forwarded))
             # the batch is acknowledged (when the next one is taken) only once the broker has
             # every output: a send that fails raises here instead of being committed past
             await asyncio.gather(*(f for f, _ in done if f is not None))
